@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install Huikuan, build the demo company on the embedded SQLite database (first time only)
+# and serve the web app on http://127.0.0.1:8000/. Usage: scripts/run.sh [--port N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
+.venv/bin/python -m pip install --quiet -e .
+
+export HUIKUAN_DATABASE_URL="${HUIKUAN_DATABASE_URL:-sqlite:///huikuan.db}"
+.venv/bin/huikuan init --company demo --company-name "示例贸易有限公司" >/dev/null
+.venv/bin/huikuan demo --if-empty
+exec .venv/bin/huikuan serve "$@"

@@ -1,0 +1,208 @@
+"""The ``huikuan`` command. The only layer (with the web app) that reads the clock."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from huikuan.core.company import create_company, resolve_company
+from huikuan.core.dates import DateError, parse_date, today
+from huikuan.core.db import make_engine, session_factory, unit_of_work
+from huikuan.core.errors import HuikuanError, ImportRejected
+from huikuan.core.migrate import upgrade_to_head
+from huikuan.core.settings import Settings
+from huikuan.ledger import aging_output
+from huikuan.ledger.aging import AgingBy, aging_report
+from huikuan.ledger.rules import parse_bucket_limits
+from huikuan.ledger.service import ledger_discrepancies
+
+app = typer.Typer(
+    help="Huikuan 回款: accounts-receivable credit and collections.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+ledger_app = typer.Typer(help="Ledger maintenance. 台账维护", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL (default: $HUIKUAN_DATABASE_URL or sqlite:///huikuan.db)"
+    ),
+]
+CompanyOption = Annotated[
+    str | None, typer.Option("--company", help="Company code (needed only when there are several)")
+]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: today)")
+]
+
+
+def settings_for(db: str | None) -> Settings:
+    return Settings.from_env(database_url=db)
+
+
+@contextmanager
+def transaction(db: str | None) -> Iterator[Session]:
+    """One unit of work on the configured database; domain errors become clean exits."""
+    engine = make_engine(settings_for(db).database_url)
+    try:
+        with unit_of_work(session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def as_of_date(value: str | None) -> object:
+    if value is None:
+        return today()
+    try:
+        return parse_date(value)
+    except DateError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--as-of") from exc
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def report_errors(exc: HuikuanError) -> None:
+    typer.echo(f"错误 error: {exc.message}", err=True)
+    if isinstance(exc, ImportRejected):
+        for error in exc.errors[:200]:
+            typer.echo(f"  {error}", err=True)
+        if len(exc.errors) > 200:
+            typer.echo(f"  ... {len(exc.errors) - 200} more", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def init(
+    db: DbOption = None,
+    company: Annotated[str, typer.Option(help="Code of the first company to create")] = "main",
+    company_name: Annotated[str, typer.Option(help="Name of the first company")] = "我的公司",
+) -> None:
+    """Create or upgrade the database schema; create a first company if there is none.
+
+    Safe to run again: an up-to-date database is left as it is."""
+    url = settings_for(db).database_url
+    upgrade_to_head(url)
+    with transaction(db) as session:
+        from sqlalchemy import select
+
+        from huikuan.core.models import Company
+
+        if session.scalar(select(Company.id).limit(1)) is None:
+            create_company(session, code=company, name=company_name)
+            typer.echo(f"已创建公司 created company {company} {company_name}")
+    typer.echo(f"数据库已就绪 database ready: {url}")
+
+
+@app.command()
+def aging(
+    as_of: AsOfOption = None,
+    by: Annotated[AgingBy, typer.Option(help="Group rows by")] = AgingBy.CUSTOMER,
+    buckets: Annotated[str, typer.Option(help="Bucket upper limits in days")] = "30,60,90,180,365",
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, json, csv or xlsx")
+    ] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write")] = None,
+    currency: Annotated[str | None, typer.Option(help="Currency (default: the company's)")] = None,
+    limit: Annotated[int, typer.Option(help="Rows shown in table format")] = 50,
+    db: DbOption = None,
+    company: CompanyOption = None,
+) -> None:
+    """Aging of open receivables as of a date, with DSO (countback). 账龄分析"""
+    try:
+        limits = parse_bucket_limits(buckets)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--buckets") from exc
+    if output_format not in {"table", "json", "csv", "xlsx"}:
+        raise typer.BadParameter("table, json, csv or xlsx", param_hint="--format")
+    if output_format == "xlsx" and output is None:
+        raise typer.BadParameter("xlsx needs --output FILE.xlsx", param_hint="--output")
+    day = as_of_date(as_of)
+    try:
+        with transaction(db) as session:
+            co = resolve_company(session, company)
+            report = aging_report(
+                session,
+                company_id=co.id,
+                as_of=day,  # type: ignore[arg-type]
+                by=by,
+                limits=limits,
+                currency=currency or co.currency,
+            )
+    except HuikuanError as exc:
+        report_errors(exc)
+        return
+    if output_format == "xlsx":
+        assert output is not None
+        aging_output.write_xlsx(report, output)
+        typer.echo(f"已写入 written: {output}")
+        return
+    if output_format == "json":
+        text = json.dumps(aging_output.to_json(report), ensure_ascii=False, indent=2)
+    elif output_format == "csv":
+        text = aging_output.to_csv(report)
+    else:
+        text = aging_output.to_table(report, limit=limit)
+    if output is not None:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        typer.echo(f"已写入 written: {output}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@ledger_app.command("check")
+def ledger_check(db: DbOption = None, company: CompanyOption = None) -> None:
+    """Prove every invoice's kept open amount equals its amount minus live allocations."""
+    with transaction(db) as session:
+        co = resolve_company(session, company)
+        problems = ledger_discrepancies(session, company_id=co.id)
+    if problems:
+        for number, kept, computed in problems[:100]:
+            typer.echo(f"发票 {number}: 记录未结 {kept} 分, 按核销计算 {computed} 分", err=True)
+        fail(f"{len(problems)} 张发票不一致 / invoices disagree")
+    typer.echo("台账一致 ledger consistent")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    db: DbOption = None,
+) -> None:
+    """Run the web app (pages and the /api) with uvicorn."""
+    import os
+
+    import uvicorn
+
+    url = settings_for(db).database_url
+    os.environ["HUIKUAN_DATABASE_URL"] = url
+    upgrade_to_head(url)
+    typer.echo(f"Huikuan on http://{host}:{port}/  (database {url})")
+    uvicorn.run(
+        "huikuan.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+    )
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+# Capabilities register their commands below.

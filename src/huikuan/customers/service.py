@@ -1,0 +1,107 @@
+"""Use cases for customers and contacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huikuan.core.errors import InvalidInput, NotFound
+from huikuan.customers.models import Contact, Customer, CustomerType
+
+
+def create_customer(
+    session: Session,
+    *,
+    company_id: int,
+    code: str,
+    name: str,
+    customer_type: str = CustomerType.OTHER.value,
+    salesperson: str = "",
+    collector: str = "",
+    aliases: str = "",
+    tags: str = "",
+) -> Customer:
+    if customer_type not in {t.value for t in CustomerType}:
+        raise InvalidInput(f"未知客户类型 {customer_type} / unknown customer type {customer_type}")
+    if find_customer(session, company_id=company_id, code=code) is not None:
+        raise InvalidInput(f"客户代码 {code} 已存在 / customer code {code} already exists")
+    customer = Customer(
+        company_id=company_id,
+        code=code,
+        name=name,
+        customer_type=customer_type,
+        salesperson=salesperson,
+        collector=collector,
+        aliases=aliases,
+        tags=tags,
+    )
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def find_customer(session: Session, *, company_id: int, code: str) -> Customer | None:
+    return session.scalar(
+        select(Customer).where(Customer.company_id == company_id, Customer.code == code)
+    )
+
+
+def get_customer(session: Session, *, company_id: int, code: str) -> Customer:
+    customer = find_customer(session, company_id=company_id, code=code)
+    if customer is None:
+        raise NotFound(f"没有客户 {code} / no customer {code}")
+    return customer
+
+
+def change_contact(
+    session: Session,
+    *,
+    customer: Customer,
+    name: str,
+    role: str,
+    phone: str = "",
+    email: str = "",
+    is_decision_maker: bool = False,
+    as_of: dt.date,
+) -> Contact:
+    """Record who the customer's contact for ``role`` is from ``as_of``.
+
+    The previous contact in the same role is closed (``valid_to`` = the day before), not
+    overwritten: collectors need to know who used to sign for the debts. Recording the same
+    person again changes nothing.
+    """
+    current = current_contacts(session, customer_id=customer.id, as_of=as_of, role=role)
+    for contact in current:
+        if (contact.name, contact.phone, contact.email) == (name, phone, email):
+            contact.is_decision_maker = is_decision_maker
+            return contact
+    for contact in current:
+        contact.valid_to = as_of - dt.timedelta(days=1)
+    contact = Contact(
+        company_id=customer.company_id,
+        customer_id=customer.id,
+        name=name,
+        role=role,
+        phone=phone,
+        email=email,
+        is_decision_maker=is_decision_maker,
+        valid_from=as_of,
+    )
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def current_contacts(
+    session: Session, *, customer_id: int, as_of: dt.date, role: str | None = None
+) -> list[Contact]:
+    query = select(Contact).where(
+        Contact.customer_id == customer_id,
+        Contact.valid_from <= as_of,
+        (Contact.valid_to.is_(None)) | (Contact.valid_to >= as_of),
+    )
+    if role is not None:
+        query = query.where(Contact.role == role)
+    return list(session.scalars(query.order_by(Contact.valid_from, Contact.id)))

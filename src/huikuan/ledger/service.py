@@ -1,0 +1,367 @@
+"""Ledger use cases: record invoices, payments and credit notes; allocate; reverse.
+
+Every function takes an open session and writes within the caller's transaction (see
+``core.db.unit_of_work``). Invoice rows are locked while money is applied to them, so two
+clerks allocating to the same invoice at once on PostgreSQL cannot over-allocate it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from huikuan.core.errors import Conflict, InvalidInput, NotFound
+from huikuan.customers.models import Customer
+from huikuan.ledger import rules
+from huikuan.ledger.models import Allocation, CreditNote, Invoice, InvoiceStatus, Payment
+
+
+def record_invoice(
+    session: Session,
+    *,
+    company_id: int,
+    customer: Customer,
+    number: str,
+    issue_date: dt.date,
+    due_date: dt.date,
+    amount: int,
+    currency: str = "CNY",
+    order_number: str = "",
+    description: str = "",
+) -> Invoice:
+    if amount <= 0:
+        raise InvalidInput(f"发票金额必须大于零 / invoice amount must be positive: {number}")
+    if due_date < issue_date:
+        raise InvalidInput(f"到期日早于开票日 / due date before issue date: {number}")
+    exists = session.scalar(
+        select(Invoice.id).where(Invoice.company_id == company_id, Invoice.number == number)
+    )
+    if exists is not None:
+        raise Conflict(f"发票号 {number} 已存在 / invoice number {number} already exists")
+    invoice = Invoice(
+        company_id=company_id,
+        customer_id=customer.id,
+        number=number,
+        order_number=order_number,
+        issue_date=issue_date,
+        due_date=due_date,
+        amount=amount,
+        currency=currency,
+        open_amount=amount,
+        status=InvoiceStatus.OPEN.value,
+        description=description,
+    )
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+def open_items(
+    session: Session, *, company_id: int, customer_id: int, currency: str, lock: bool = False
+) -> list[Invoice]:
+    query = select(Invoice).where(
+        Invoice.company_id == company_id,
+        Invoice.customer_id == customer_id,
+        Invoice.currency == currency,
+        Invoice.open_amount > 0,
+    )
+    if lock:
+        query = query.with_for_update()
+    return list(session.scalars(query.order_by(Invoice.id)))
+
+
+def record_payment(
+    session: Session,
+    *,
+    company_id: int,
+    customer: Customer,
+    received_on: dt.date,
+    amount: int,
+    currency: str = "CNY",
+    method: str = "bank_transfer",
+    reference: str = "",
+    payer_name: str = "",
+    invoice_numbers: Sequence[str] = (),
+    import_key: str | None = None,
+) -> Payment:
+    """Record money received and apply it: to the named invoices if the customer said which,
+    otherwise to the oldest open invoices. Whatever is left stays as unapplied credit."""
+    if amount <= 0:
+        raise InvalidInput("收款金额必须大于零 / payment amount must be positive")
+    payment = Payment(
+        company_id=company_id,
+        customer_id=customer.id,
+        received_on=received_on,
+        amount=amount,
+        currency=currency,
+        method=method,
+        reference=reference,
+        payer_name=payer_name,
+        unapplied_amount=amount,
+        import_key=import_key,
+    )
+    session.add(payment)
+    session.flush()
+    if invoice_numbers:
+        allocate_to_invoices(session, payment=payment, invoice_numbers=invoice_numbers)
+    else:
+        allocate_oldest_first(session, payment=payment)
+    return payment
+
+
+def allocate_oldest_first(session: Session, *, payment: Payment) -> list[Allocation]:
+    items = open_items(
+        session,
+        company_id=payment.company_id,
+        customer_id=payment.customer_id,
+        currency=payment.currency,
+        lock=True,
+    )
+    plan = rules.allocate_oldest_first(payment.unapplied_amount, [_open_item(i) for i in items])
+    return _write_plan(session, source=payment, plan=plan, invoices={i.id: i for i in items})
+
+
+def allocate_to_invoices(
+    session: Session,
+    *,
+    payment: Payment,
+    invoice_numbers: Sequence[str],
+    amounts: Sequence[int] | None = None,
+) -> list[Allocation]:
+    """Apply a payment to named invoices, with explicit amounts or filling them in order."""
+    invoices = _lock_named_invoices(session, payment=payment, numbers=invoice_numbers)
+    items = [_open_item(invoices[n]) for n in invoice_numbers]
+    requested = None
+    if amounts is not None:
+        if len(amounts) != len(invoice_numbers):
+            raise InvalidInput("每张发票需要一个金额 / one amount per invoice")
+        requested = [
+            rules.Application(invoices[n].id, a)
+            for n, a in zip(invoice_numbers, amounts, strict=True)
+        ]
+    try:
+        plan = rules.allocate_to_named(payment.unapplied_amount, items, requested)
+    except rules.OverAllocation as exc:
+        raise Conflict(f"分配金额超出未结金额 / over-allocation: {exc}") from exc
+    by_id = {inv.id: inv for inv in invoices.values()}
+    return _write_plan(session, source=payment, plan=plan, invoices=by_id)
+
+
+def _lock_named_invoices(
+    session: Session, *, payment: Payment | CreditNote, numbers: Sequence[str]
+) -> dict[str, Invoice]:
+    found = {
+        inv.number: inv
+        for inv in session.scalars(
+            select(Invoice)
+            .where(Invoice.company_id == payment.company_id, Invoice.number.in_(list(numbers)))
+            .with_for_update()
+        )
+    }
+    for number in numbers:
+        invoice = found.get(number)
+        if invoice is None:
+            raise NotFound(f"没有发票 {number} / no invoice {number}")
+        if invoice.customer_id != payment.customer_id:
+            raise InvalidInput(
+                f"发票 {number} 属于其他客户 / invoice {number} belongs to another customer"
+            )
+        if invoice.currency != payment.currency:
+            raise InvalidInput(f"发票 {number} 币种不同 / invoice {number} is in another currency")
+    return found
+
+
+def _open_item(invoice: Invoice) -> rules.OpenItem:
+    return rules.OpenItem(
+        invoice.id, invoice.number, invoice.issue_date, invoice.due_date, invoice.open_amount
+    )
+
+
+def _money_date(source: Payment | CreditNote) -> dt.date:
+    return source.received_on if isinstance(source, Payment) else source.issued_on
+
+
+def _write_plan(
+    session: Session,
+    *,
+    source: Payment | CreditNote,
+    plan: rules.AllocationPlan,
+    invoices: dict[int, Invoice],
+) -> list[Allocation]:
+    written = []
+    for application in plan.applications:
+        invoice = invoices[application.invoice_id]
+        if application.amount > invoice.open_amount:  # the rules guard this; the DB checks it too
+            raise Conflict(f"分配金额超出未结金额 / over-allocation on {invoice.number}")
+        allocation = Allocation(
+            company_id=source.company_id,
+            invoice_id=invoice.id,
+            payment_id=source.id if isinstance(source, Payment) else None,
+            credit_note_id=source.id if isinstance(source, CreditNote) else None,
+            amount=application.amount,
+            effective_on=rules.effective_date(_money_date(source), invoice.issue_date),
+        )
+        session.add(allocation)
+        invoice.open_amount -= application.amount
+        source.unapplied_amount -= application.amount
+        written.append(allocation)
+    session.flush()
+    for invoice_id in {a.invoice_id for a in written}:
+        _refresh_settlement(session, invoices[invoice_id])
+    return written
+
+
+def _refresh_settlement(session: Session, invoice: Invoice) -> None:
+    """Keep ``status`` and ``settled_on`` in step with the invoice's live allocations."""
+    if invoice.status == InvoiceStatus.VOID.value:
+        return
+    if invoice.open_amount > 0:
+        invoice.status, invoice.settled_on = InvoiceStatus.OPEN.value, None
+        return
+    invoice.status = InvoiceStatus.PAID.value
+    invoice.settled_on = session.scalar(
+        select(func.max(Allocation.effective_on)).where(
+            Allocation.invoice_id == invoice.id, Allocation.reversed_on.is_(None)
+        )
+    )
+
+
+def reverse_payment(
+    session: Session, *, company_id: int, payment_id: int, reversed_on: dt.date
+) -> Payment:
+    """Undo a payment (bounced transfer, entry error): its allocations are stamped reversed on
+    ``reversed_on`` and the invoices are open again by the same amounts. History keeps both."""
+    payment = session.scalar(
+        select(Payment)
+        .where(Payment.company_id == company_id, Payment.id == payment_id)
+        .with_for_update()
+    )
+    if payment is None:
+        raise NotFound(f"没有收款 {payment_id} / no payment {payment_id}")
+    if payment.reversed_on is not None:
+        raise Conflict(f"收款 {payment_id} 已冲销 / payment {payment_id} is already reversed")
+    if reversed_on < payment.received_on:
+        raise InvalidInput("冲销日期早于收款日期 / reversal date before the payment date")
+    allocations = list(
+        session.scalars(
+            select(Allocation).where(
+                Allocation.payment_id == payment.id, Allocation.reversed_on.is_(None)
+            )
+        )
+    )
+    invoice_ids = sorted({a.invoice_id for a in allocations})
+    invoices = {
+        inv.id: inv
+        for inv in session.scalars(
+            select(Invoice).where(Invoice.id.in_(invoice_ids)).with_for_update()
+        )
+    }
+    for allocation in allocations:
+        allocation.reversed_on = max(reversed_on, allocation.effective_on)
+        invoices[allocation.invoice_id].open_amount += allocation.amount
+    payment.reversed_on = reversed_on
+    payment.unapplied_amount = 0
+    session.flush()
+    for invoice in invoices.values():
+        _refresh_settlement(session, invoice)
+    return payment
+
+
+def record_credit_note(
+    session: Session,
+    *,
+    company_id: int,
+    customer: Customer,
+    number: str,
+    issued_on: dt.date,
+    amount: int,
+    currency: str = "CNY",
+    reason: str = "",
+    invoice_numbers: Sequence[str] = (),
+) -> CreditNote:
+    """A credit note reduces what the customer owes: applied to the invoices it names, else to
+    the oldest open ones; any rest is credit on the account."""
+    if amount <= 0:
+        raise InvalidInput("贷项通知金额必须大于零 / credit note amount must be positive")
+    if session.scalar(
+        select(CreditNote.id).where(
+            CreditNote.company_id == company_id, CreditNote.number == number
+        )
+    ):
+        raise Conflict(f"贷项通知 {number} 已存在 / credit note {number} already exists")
+    note = CreditNote(
+        company_id=company_id,
+        customer_id=customer.id,
+        number=number,
+        issued_on=issued_on,
+        amount=amount,
+        currency=currency,
+        reason=reason,
+        unapplied_amount=amount,
+    )
+    session.add(note)
+    session.flush()
+    if invoice_numbers:
+        invoices = _lock_named_invoices(session, payment=note, numbers=invoice_numbers)
+        items = [_open_item(invoices[n]) for n in invoice_numbers]
+        plan = rules.allocate_to_named(note.unapplied_amount, items)
+        _write_plan(session, source=note, plan=plan, invoices={i.id: i for i in invoices.values()})
+    else:
+        items_rows = open_items(
+            session, company_id=company_id, customer_id=customer.id, currency=currency, lock=True
+        )
+        plan = rules.allocate_oldest_first(note.amount, [_open_item(i) for i in items_rows])
+        _write_plan(session, source=note, plan=plan, invoices={i.id: i for i in items_rows})
+    return note
+
+
+def void_invoice(session: Session, *, company_id: int, number: str) -> Invoice:
+    """Void an invoice entered by mistake. Only an invoice nothing was applied to can be voided."""
+    invoice = session.scalar(
+        select(Invoice)
+        .where(Invoice.company_id == company_id, Invoice.number == number)
+        .with_for_update()
+    )
+    if invoice is None:
+        raise NotFound(f"没有发票 {number} / no invoice {number}")
+    live = session.scalar(
+        select(func.count()).where(
+            Allocation.invoice_id == invoice.id, Allocation.reversed_on.is_(None)
+        )
+    )
+    if live:
+        raise Conflict(
+            f"发票 {number} 已有核销，请开具贷项通知 / invoice {number} has allocations: issue a credit note instead"
+        )
+    invoice.status = InvoiceStatus.VOID.value
+    invoice.open_amount = 0
+    return invoice
+
+
+def ledger_discrepancies(session: Session, *, company_id: int) -> list[tuple[str, int, int]]:
+    """Invoices whose kept ``open_amount`` disagrees with amount minus live allocations.
+
+    Returns (invoice number, kept open amount, open amount from allocations); empty when the
+    ledger is consistent. One SQL statement, whatever the number of invoices.
+    """
+    applied = (
+        select(Allocation.invoice_id, func.sum(Allocation.amount).label("applied"))
+        .where(Allocation.company_id == company_id, Allocation.reversed_on.is_(None))
+        .group_by(Allocation.invoice_id)
+        .subquery()
+    )
+    computed = Invoice.amount - func.coalesce(applied.c.applied, 0)
+    rows = session.execute(
+        select(Invoice.number, Invoice.open_amount, computed)
+        .outerjoin(applied, applied.c.invoice_id == Invoice.id)
+        .where(
+            Invoice.company_id == company_id,
+            Invoice.status != InvoiceStatus.VOID.value,
+            computed != Invoice.open_amount,
+        )
+        .order_by(Invoice.number)
+    ).all()
+    return [(r[0], int(r[1]), int(r[2])) for r in rows]
