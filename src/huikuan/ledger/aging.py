@@ -124,23 +124,24 @@ def _open_items_as_of(company_id: int, currency: str, as_of: dt.date):
     """Balances on a past date, from the dated allocations (the audit trail).
 
     Only invoices issued by ``as_of`` and not settled before it can have been open then; for
-    those, subtract the allocations that were effective and not yet reversed on that date.
+    those, subtract the allocations that were effective and not yet reversed on that date,
+    and count no balance below zero (see ``rules.open_balance``). Grouping per invoice makes
+    the database compute each balance once, however often the buckets refer to it.
     """
-    applied = (
-        select(func.coalesce(func.sum(Allocation.amount), 0))
-        .where(
-            Allocation.invoice_id == Invoice.id,
-            Allocation.effective_on <= as_of,
-            or_(Allocation.reversed_on.is_(None), Allocation.reversed_on > as_of),
-        )
-        .scalar_subquery()
+    live_on_day = and_(
+        Allocation.invoice_id == Invoice.id,
+        Allocation.effective_on <= as_of,
+        or_(Allocation.reversed_on.is_(None), Allocation.reversed_on > as_of),
     )
+    balance = Invoice.amount - func.coalesce(func.sum(Allocation.amount), 0)
     return (
         select(
             Invoice.customer_id.label("customer_id"),
             Invoice.due_date.label("due_date"),
-            (Invoice.amount - applied).label("open_amount"),
+            case((balance > 0, balance), else_=0).label("open_amount"),
         )
+        .select_from(Invoice)
+        .outerjoin(Allocation, live_on_day)
         .where(
             Invoice.company_id == company_id,
             Invoice.currency == currency,
@@ -148,6 +149,7 @@ def _open_items_as_of(company_id: int, currency: str, as_of: dt.date):
             or_(Invoice.settled_on.is_(None), Invoice.settled_on > as_of),
             Invoice.status != InvoiceStatus.VOID.value,
         )
+        .group_by(Invoice.id, Invoice.customer_id, Invoice.due_date, Invoice.amount)
         .subquery("items")
     )
 

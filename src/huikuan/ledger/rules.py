@@ -123,10 +123,15 @@ def open_balance(
 
     Nothing is owed before the invoice was issued; payments and credit notes effective after
     ``as_of`` do not count, and a reversal counts from its own date.
+
+    Never below zero. A past balance can only come out negative when entries were made out
+    of date order: a payment received on 03-30 but entered after another payment (08-22)
+    that paid the same invoice and was reversed on 09-13. On 08-22 both count; the excess
+    was the customer's credit on that day, not a negative debt on the invoice.
     """
     if issue_date > as_of:
         return 0
-    return amount - sum(a.amount for a in allocations if is_active(a, as_of))
+    return max(0, amount - sum(a.amount for a in allocations if is_active(a, as_of)))
 
 
 def settled_on(amount: int, allocations: Iterable[DatedAllocation]) -> dt.date | None:
