@@ -8,8 +8,12 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-.venv/bin/python -m pip install --quiet -e .
+if ! { .venv/bin/python -m pip install --quiet --upgrade pip \
+       && .venv/bin/python -m pip install --quiet -e .; } >.venv/install.log 2>&1; then
+  cat .venv/install.log
+  echo "installing Huikuan failed" >&2
+  exit 1
+fi
 
 export HUIKUAN_DATABASE_URL="${HUIKUAN_DATABASE_URL:-sqlite:///huikuan.db}"
 .venv/bin/huikuan init --company demo --company-name "示例贸易有限公司" >/dev/null

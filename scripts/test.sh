@@ -8,8 +8,13 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+# pip's output goes to a log, shown only if the install fails.
+if ! { .venv/bin/python -m pip install --quiet --upgrade pip \
+       && .venv/bin/python -m pip install --quiet -e '.[dev]'; } >.venv/install.log 2>&1; then
+  cat .venv/install.log
+  echo "installing the test dependencies failed" >&2
+  exit 1
+fi
 
 # PostgreSQL: use HUIKUAN_TEST_DATABASE_URL if given, else the local server if it answers.
 if [ -z "${HUIKUAN_TEST_DATABASE_URL:-}" ]; then
@@ -23,8 +28,10 @@ if [ -z "${HUIKUAN_TEST_DATABASE_URL:-}" ]; then
 fi
 
 echo "== ruff"
-.venv/bin/ruff check src tests bench
-.venv/bin/ruff format --check src tests bench
+lint_paths=(src tests)
+[ -d bench ] && lint_paths+=(bench)
+.venv/bin/ruff check "${lint_paths[@]}"
+.venv/bin/ruff format --check "${lint_paths[@]}"
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"
