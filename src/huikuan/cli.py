@@ -206,3 +206,6 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 # Capabilities register their commands below.
+from huikuan.demo.cli import demo  # noqa: E402
+
+app.command()(demo)

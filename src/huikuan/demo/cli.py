@@ -1,0 +1,92 @@
+"""``huikuan demo``: build the demo company."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import func, select
+
+from huikuan.core.company import create_company
+from huikuan.core.dates import DateError, parse_date, today
+from huikuan.core.db import make_engine
+from huikuan.core.migrate import upgrade_to_head
+from huikuan.core.models import Company
+from huikuan.core.settings import Settings
+from huikuan.customers.models import Customer
+from huikuan.demo.generator import DemoSpec, build_demo
+
+DEMO_COMPANY_NAME = "示例贸易有限公司"
+
+
+def demo(
+    customers: Annotated[int, typer.Option(min=1, help="Number of customers")] = 300,
+    years: Annotated[int, typer.Option(min=1, max=10, help="Years of history")] = 2,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives the same company")
+    ] = 7,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Last day of the history (default today)")
+    ] = None,
+    invoices_per_year: Annotated[
+        float, typer.Option(min=0.5, help="Average invoices per customer per year")
+    ] = 10.0,
+    company: Annotated[str, typer.Option("--company", help="Company code")] = "demo",
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing if the company already has customers")
+    ] = False,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL")] = None,
+) -> None:
+    """Build a realistic demo company: the five customer types, good and slow payers, a few bad
+    debtors, partial payments, returns and changing contacts. 生成演示数据"""
+    try:
+        day = parse_date(as_of) if as_of else today()
+    except DateError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--as-of") from exc
+    url = Settings.from_env(database_url=db).database_url
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            row = conn.execute(select(Company.id).where(Company.code == company)).first()
+            if row is None:
+                from sqlalchemy.orm import Session
+
+                with Session(bind=conn) as session:
+                    company_id = create_company(session, code=company, name=DEMO_COMPANY_NAME).id
+            else:
+                company_id = row[0]
+            existing = conn.execute(
+                select(func.count()).select_from(Customer).where(Customer.company_id == company_id)
+            ).scalar_one()
+            if existing:
+                if if_empty:
+                    typer.echo(
+                        f"公司 {company} 已有数据，跳过演示数据 / company {company} already has data: demo skipped"
+                    )
+                    return
+                typer.echo(
+                    f"公司 {company} 已有 {existing} 个客户；请用新数据库或 --company 指定别的公司 / "
+                    f"company {company} already has {existing} customers: use a fresh database or another --company",
+                    err=True,
+                )
+                raise typer.Exit(1)
+            spec = DemoSpec(
+                as_of=day,
+                customers=customers,
+                years=years,
+                seed=seed,
+                invoices_per_customer_year=invoices_per_year,
+            )
+            summary = build_demo(conn, company_id=company_id, spec=spec, progress=_progress)
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"演示公司 {company} 已生成 / demo company built: {summary.customers} customers, "
+        f"{summary.invoices} invoices, {summary.payments} payments, {summary.credit_notes} credit notes "
+        f"(as of {day.isoformat()})"
+    )
+
+
+def _progress(done: int, total: int) -> None:
+    typer.echo(f"  {done}/{total} customers ({done * 100 // total}%)", err=True)
