@@ -1,0 +1,5 @@
+"""``python -m huikuan`` runs the ``huikuan`` command."""
+
+from huikuan.cli import app
+
+app()

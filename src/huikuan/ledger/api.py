@@ -1,0 +1,144 @@
+"""Routes: /api/invoices and /api/aging."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from huikuan.core.dates import DateError, format_date, parse_date
+from huikuan.core.errors import InvalidInput
+from huikuan.core.money import decimal_string
+from huikuan.ledger import aging_output
+from huikuan.ledger.aging import AgingBy, aging_report
+from huikuan.ledger.models import InvoiceStatus
+from huikuan.ledger.queries import InvoiceFilter, list_invoices
+from huikuan.ledger.rules import parse_bucket_limits
+from huikuan.web.deps import AsOfDep, CompanyDep, SessionDep
+from huikuan.web.i18n import prefixed
+from huikuan.web.schemas import ERROR_RESPONSES, PageMeta
+
+router = APIRouter(prefix="/api", tags=["ledger"])
+
+
+class InvoicePublic(BaseModel):
+    number: str
+    customer_code: str
+    customer_name: str
+    order_number: str
+    issue_date: str = Field(description="YYYY-MM-DD")
+    due_date: str = Field(description="YYYY-MM-DD")
+    amount: str
+    open_amount: str
+    currency: str
+    status: InvoiceStatus
+    days_overdue: int = Field(description="Days past due on as_of; 0 or less when not yet due")
+
+
+class InvoicePage(PageMeta):
+    items: list[InvoicePublic]
+
+
+def _optional_date(name: str, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except DateError as exc:
+        raise InvalidInput(prefixed(name, str(exc))) from exc
+
+
+@router.get("/invoices", response_model=InvoicePage, responses=ERROR_RESPONSES)
+def invoices(
+    session: SessionDep,
+    company: CompanyDep,
+    as_of: AsOfDep,
+    customer: Annotated[str | None, Query(max_length=60, description="Customer code")] = None,
+    status: InvoiceStatus | None = None,
+    overdue: Annotated[
+        bool | None, Query(description="Only late (true) or only not yet due (false)")
+    ] = None,
+    due_from: Annotated[str | None, Query(description="Earliest due date YYYY-MM-DD")] = None,
+    due_to: Annotated[str | None, Query(description="Latest due date YYYY-MM-DD")] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> InvoicePage:
+    """Invoices ordered by due date, with open amounts and days overdue on ``as_of``."""
+    flt = InvoiceFilter(
+        customer,
+        status.value if status else None,
+        overdue,
+        _optional_date("due_from", due_from),
+        _optional_date("due_to", due_to),
+    )
+    rows, total = list_invoices(
+        session, company_id=company.id, flt=flt, as_of=as_of, page=page, page_size=page_size
+    )
+    items = [
+        InvoicePublic(
+            number=inv.number,
+            customer_code=cust.code,
+            customer_name=cust.name,
+            order_number=inv.order_number,
+            issue_date=format_date(inv.issue_date),
+            due_date=format_date(inv.due_date),
+            amount=decimal_string(inv.amount),
+            open_amount=decimal_string(inv.open_amount),
+            currency=inv.currency,
+            status=InvoiceStatus(inv.status),
+            days_overdue=(as_of - inv.due_date).days,
+        )
+        for inv, cust in rows
+    ]
+    return InvoicePage(items=items, page=page, page_size=page_size, total=total)
+
+
+class AgingRowPublic(BaseModel):
+    key: str
+    name: str
+    total: str
+    buckets: dict[str, str]
+
+
+class AgingTotals(BaseModel):
+    total: str
+    buckets: dict[str, str]
+
+
+class AgingPublic(BaseModel):
+    as_of: str = Field(description="YYYY-MM-DD")
+    currency: str
+    by: AgingBy
+    buckets: list[str] = Field(description="Bucket names in order, e.g. current, 1-30, ...")
+    rows: list[AgingRowPublic]
+    totals: AgingTotals
+    dso_days: float | None = Field(description="Days sales outstanding, countback method")
+
+
+@router.get("/aging", response_model=AgingPublic, responses=ERROR_RESPONSES)
+def aging(
+    session: SessionDep,
+    company: CompanyDep,
+    as_of: AsOfDep,
+    by: AgingBy = AgingBy.CUSTOMER,
+    buckets: Annotated[
+        str, Query(max_length=100, description="Upper limits in days")
+    ] = "30,60,90,180,365",
+    currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+) -> Any:
+    """The aging of open receivables on ``as_of``: the same JSON as ``huikuan aging --format json``."""
+    try:
+        limits = parse_bucket_limits(buckets)
+    except ValueError as exc:
+        raise InvalidInput(f"buckets: 账龄区间必须是递增的天数 / buckets: {exc}") from exc
+    report = aging_report(
+        session,
+        company_id=company.id,
+        as_of=as_of,
+        by=by,
+        limits=limits,
+        currency=(currency or company.currency).upper(),
+    )
+    return aging_output.to_json(report)

@@ -1,0 +1,132 @@
+"""The web app's composition root: settings → engine → sessions → routers and error handling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from huikuan import __version__
+from huikuan.core.db import make_engine, session_factory
+from huikuan.core.errors import Conflict, HuikuanError, InvalidInput, NotFound
+from huikuan.core.settings import Settings
+from huikuan.customers.api import router as customers_router
+from huikuan.ledger.api import router as ledger_router
+from huikuan.web import pages
+from huikuan.web.i18n import LANG_COOKIE, Lang, localise, pick_lang
+from huikuan.web.schemas import ErrorResponse
+
+STATIC = Path(__file__).resolve().parent / "static"
+STATUS_BY_ERROR = {NotFound: 404, Conflict: 409, InvalidInput: 422}
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    version: str
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Huikuan 回款",
+        version=__version__,
+        description="Accounts-receivable credit and collections. Amounts are decimal strings "
+        "with two places; dates are YYYY-MM-DD; errors are JSON with a code and a message.",
+    )
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.settings = settings
+    _add_error_handlers(app)
+    app.include_router(_health_router())
+    app.include_router(customers_router)
+    app.include_router(ledger_router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["health"])
+
+    @router.get(
+        "/health",
+        response_model=Health,
+        responses={503: {"model": ErrorResponse, "description": "Database unreachable"}},
+    )
+    def health(request: Request) -> Health | JSONResponse:
+        """Liveness and readiness: the app answers and the database runs a query."""
+        try:
+            with request.app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return _error(
+                503, "database_unavailable", "数据库不可用 / database unavailable", request
+            )
+        return Health(status="ok", database="ok", version=__version__)
+
+    return router
+
+
+def _lang(request: Request) -> Lang:
+    return pick_lang(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def _error(
+    status: int, code: str, message: str, request: Request, details: list[str] | None = None
+) -> JSONResponse:
+    lang = _lang(request)
+    body = {
+        "error": {
+            "code": code,
+            "message": localise(message, lang),
+            "details": [localise(d, lang) for d in details or []],
+        }
+    }
+    return JSONResponse(status_code=status, content=body)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HuikuanError)
+    async def domain_error(request: Request, exc: HuikuanError) -> JSONResponse:
+        status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
+        return _error(status, exc.code, exc.message, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p not in ('query', 'body'))}: {e.get('msg')}"
+            for e in exc.errors()
+        ]
+        return _error(
+            422, "invalid_request", "请求参数无效 / invalid request parameters", request, details
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {
+            404: "没有这个地址 / no such address",
+            405: "不支持的请求方法 / method not allowed",
+        }
+        message = messages.get(exc.status_code, str(exc.detail))
+        return _error(exc.status_code, f"http_{exc.status_code}", message, request)

@@ -1,0 +1,69 @@
+"""Two languages: zh-CN (default) and English.
+
+Domain errors carry both languages in one message, ``"中文 / English"``; :func:`localise` picks
+the half the user reads. Page labels live in :data:`LABELS`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+DEFAULT_LANG: Lang = "zh"
+LANG_COOKIE = "huikuan_lang"
+
+LABELS: dict[str, tuple[str, str]] = {
+    "app_name": ("回款", "Huikuan"),
+    "aging_title": ("应收账款账龄分析", "Receivables aging"),
+    "as_of": ("截至日期", "As of"),
+    "group_by": ("分组", "Group by"),
+    "by_customer": ("按客户", "Customer"),
+    "by_customer_type": ("按客户类型", "Customer type"),
+    "by_salesperson": ("按销售员", "Salesperson"),
+    "by_collector": ("按催收员", "Collector"),
+    "show": ("查询", "Show"),
+    "total": ("合计", "Total"),
+    "total_receivable": ("应收总额", "Total receivable"),
+    "overdue": ("已逾期", "Overdue"),
+    "dso": ("应收账款周转天数 (DSO)", "DSO"),
+    "days": ("天", "days"),
+    "name": ("名称", "Name"),
+    "current": ("未到期", "Not due"),
+    "more_rows": (
+        "另有 {n} 行未显示，请导出查看全部",
+        "{n} more rows not shown: export to see all",
+    ),
+    "no_rows": ("截至该日没有未结应收", "Nothing outstanding on this date"),
+    "export": ("导出", "Export"),
+    "switch_lang": ("English", "中文"),
+    "bucket_days": ("逾期 {name} 天", "{name} days overdue"),
+}
+
+
+def label(key: str, lang: Lang, **values: object) -> str:
+    zh, en = LABELS[key]
+    return (zh if lang == "zh" else en).format(**values)
+
+
+def localise(message: str, lang: Lang) -> str:
+    """The user's half of a bilingual ``"中文 / English"`` message."""
+    if " / " not in message:
+        return message
+    zh, en = message.split(" / ", 1)
+    return zh if lang == "zh" else en
+
+
+def pick_lang(query: str | None, cookie: str | None, accept_language: str | None) -> Lang:
+    """An explicit ``?lang=`` wins, then the remembered cookie, then the browser's first choice."""
+    for value in (query, cookie):
+        if value in ("zh", "en"):
+            return value  # type: ignore[return-value]
+    if accept_language and accept_language.lower().startswith("en"):
+        return "en"
+    return DEFAULT_LANG
+
+
+def prefixed(prefix: str, message: str) -> str:
+    """Put ``prefix`` (a field name) before both halves of a bilingual message."""
+    zh, sep, en = message.partition(" / ")
+    return f"{prefix}: {zh} / {prefix}: {en}" if sep else f"{prefix}: {message}"
