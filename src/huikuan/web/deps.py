@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Cookie, Depends, Header, Query, Request
+from fastapi import Cookie, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from huikuan.core.company import resolve_company
@@ -51,9 +51,10 @@ CompanyDep = Annotated[Company, Depends(get_company)]
 def get_lang(
     lang: Annotated[str | None, Query(description="zh or en")] = None,
     huikuan_lang: Annotated[str | None, Cookie(alias=LANG_COOKIE)] = None,
-    accept_language: Annotated[str | None, Header()] = None,
 ) -> Lang:
-    return pick_lang(lang, huikuan_lang, accept_language)
+    """Pages are Chinese unless the user chose English (``?lang=en``, then remembered): the
+    browser's language is not a choice, and Huikuan's users work in Chinese."""
+    return pick_lang(lang, huikuan_lang, None)
 
 
 LangDep = Annotated[Lang, Depends(get_lang)]
