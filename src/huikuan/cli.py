@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Iterator
@@ -60,7 +61,7 @@ def transaction(db: str | None) -> Iterator[Session]:
         engine.dispose()
 
 
-def as_of_date(value: str | None) -> object:
+def as_of_date(value: str | None) -> dt.date:
     if value is None:
         return today()
     try:
@@ -136,7 +137,7 @@ def aging(
             report = aging_report(
                 session,
                 company_id=co.id,
-                as_of=day,  # type: ignore[arg-type]
+                as_of=day,
                 by=by,
                 limits=limits,
                 currency=currency or co.currency,
@@ -209,3 +210,7 @@ def main() -> None:  # pragma: no cover - console entry point
 from huikuan.demo.cli import demo  # noqa: E402
 
 app.command()(demo)
+from huikuan.cli_transfers import export_app, import_app  # noqa: E402
+
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")

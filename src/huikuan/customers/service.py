@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huikuan.core.errors import InvalidInput, NotFound
+from huikuan.customers import rules
 from huikuan.customers.models import Contact, Customer, CustomerType
 
 
@@ -65,33 +66,53 @@ def change_contact(
     email: str = "",
     is_decision_maker: bool = False,
     as_of: dt.date,
-) -> Contact:
-    """Record who the customer's contact for ``role`` is from ``as_of``.
-
-    The previous contact in the same role is closed (``valid_to`` = the day before), not
-    overwritten: collectors need to know who used to sign for the debts. Recording the same
-    person again changes nothing.
-    """
+) -> Contact | None:
+    """Record who the customer's contact for ``role`` is from ``as_of`` (see
+    ``rules.contact_change``). Returns the new contact, or None when nothing changed."""
     current = current_contacts(session, customer_id=customer.id, as_of=as_of, role=role)
-    for contact in current:
-        if (contact.name, contact.phone, contact.email) == (name, phone, email):
-            contact.is_decision_maker = is_decision_maker
-            return contact
-    for contact in current:
-        contact.valid_to = as_of - dt.timedelta(days=1)
+    by_id = {c.id: c for c in current}
+    facts = rules.ContactFacts(name, role, phone, email, is_decision_maker)
+    change = rules.contact_change([contact_facts(c) for c in current], facts)
+    return apply_contact_change(
+        session, customer=customer, change=change, contacts=by_id, as_of=as_of
+    )
+
+
+def apply_contact_change(
+    session: Session,
+    *,
+    customer: Customer,
+    change: rules.ContactChange,
+    contacts: dict[int, Contact],
+    as_of: dt.date,
+) -> Contact | None:
+    if change.update_id is not None:
+        contacts[change.update_id].is_decision_maker = not contacts[
+            change.update_id
+        ].is_decision_maker
+    for contact_id in change.close_ids:
+        contacts[contact_id].valid_to = rules.closing_date(as_of)
+    if change.add is None:
+        return None
     contact = Contact(
         company_id=customer.company_id,
         customer_id=customer.id,
-        name=name,
-        role=role,
-        phone=phone,
-        email=email,
-        is_decision_maker=is_decision_maker,
+        name=change.add.name,
+        role=change.add.role,
+        phone=change.add.phone,
+        email=change.add.email,
+        is_decision_maker=change.add.is_decision_maker,
         valid_from=as_of,
     )
     session.add(contact)
-    session.flush()
     return contact
+
+
+def contact_facts(contact: Contact) -> rules.CurrentContact:
+    facts = rules.ContactFacts(
+        contact.name, contact.role, contact.phone, contact.email, contact.is_decision_maker
+    )
+    return rules.CurrentContact(contact.id, facts)
 
 
 def current_contacts(
