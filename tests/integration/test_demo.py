@@ -77,39 +77,32 @@ def fingerprint(session: Session) -> list[tuple[object, ...]]:
     ]
 
 
+def empty_company(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for table in (
+            "allocation",
+            "credit_note",
+            "payment",
+            "invoice",
+            "sales_order",
+            "contract",
+            "contact",
+            "customer",
+        ):
+            conn.exec_driver_sql(f"DELETE FROM {table}")
+
+
 def test_the_same_seed_gives_the_same_company(
     engine: Engine, session: Session, company: Company
 ) -> None:
     build(engine, company)
     first = fingerprint(session)
     session.close()
-    with engine.begin() as conn:
-        for table in (
-            "allocation",
-            "credit_note",
-            "payment",
-            "invoice",
-            "sales_order",
-            "contract",
-            "contact",
-            "customer",
-        ):
-            conn.exec_driver_sql(f"DELETE FROM {table}")
+    empty_company(engine)
     build(engine, company)
     assert fingerprint(session) == first
     other = DemoSpec(as_of=AS_OF, customers=80, years=2, seed=12)
-    with engine.begin() as conn:
-        for table in (
-            "allocation",
-            "credit_note",
-            "payment",
-            "invoice",
-            "sales_order",
-            "contract",
-            "contact",
-            "customer",
-        ):
-            conn.exec_driver_sql(f"DELETE FROM {table}")
+    empty_company(engine)
     build(engine, company, other)
     assert fingerprint(session) != first
 

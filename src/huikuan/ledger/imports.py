@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -303,24 +304,24 @@ def _chunks(values: Sequence[str]) -> Iterable[list[str]]:
 def _customers_by_code(
     session: Session, company_id: int, codes: Sequence[str]
 ) -> dict[str, Customer]:
-    found: dict[str, Customer] = {}
-    for chunk in _chunks(codes):
-        for customer in session.scalars(
-            select(Customer).where(Customer.company_id == company_id, Customer.code.in_(chunk))
-        ):
-            found[customer.code] = customer
-    return found
+    return {c.code: c for c in _rows_with(session, Customer, Customer.code, company_id, codes)}
 
 
 def _invoices_by_number(
     session: Session, company_id: int, numbers: Sequence[str]
 ) -> dict[str, Invoice]:
-    found: dict[str, Invoice] = {}
-    for chunk in _chunks(numbers):
-        for invoice in session.scalars(
-            select(Invoice).where(Invoice.company_id == company_id, Invoice.number.in_(chunk))
-        ):
-            found[invoice.number] = invoice
+    return {i.number: i for i in _rows_with(session, Invoice, Invoice.number, company_id, numbers)}
+
+
+def _rows_with(
+    session: Session, model: Any, column: Any, company_id: int, values: Sequence[str]
+) -> list[Any]:
+    """The company's rows whose ``column`` is one of ``values``, fetched in chunks (no query per row)."""
+    found: list[Any] = []
+    for chunk in _chunks(values):
+        found.extend(
+            session.scalars(select(model).where(model.company_id == company_id, column.in_(chunk)))
+        )
     return found
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from huikuan.core.company import resolve_company
 from huikuan.core.dates import DateError, parse_date, today
+from huikuan.core.db import unit_of_work
 from huikuan.core.errors import InvalidInput
 from huikuan.core.models import Company
 from huikuan.web.i18n import LANG_COOKIE, Lang, pick_lang, prefixed
@@ -22,15 +23,8 @@ from huikuan.web.i18n import LANG_COOKIE, Lang, pick_lang, prefixed
 
 def get_session(request: Request) -> Iterator[Session]:
     """One unit of work per request: committed when the route returns, rolled back on error."""
-    session: Session = request.app.state.sessions()
-    try:
+    with unit_of_work(request.app.state.sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
