@@ -72,7 +72,14 @@ def test_sql_aging_equals_the_rules_on_every_date(invoice_specs, payment_specs, 
         all_invoices = list(session.scalars(select(Invoice)))
         codes = {c.id: c.code for c in customers}
         buckets = rules.aging_buckets()
-        for as_of in dates:
+        # Add the days money moved: that is where an off-by-one in the SQL would show.
+        moved = {
+            d
+            for a in session.scalars(select(Allocation))
+            for d in (a.effective_on, a.reversed_on)
+            if d
+        }
+        for as_of in sorted(set(dates) | moved):
             expected: dict[str, dict[str, int]] = defaultdict(lambda: {b.name: 0 for b in buckets})
             for inv in all_invoices:
                 balance = rules.open_balance(inv.amount, inv.issue_date, live[inv.id], as_of)
