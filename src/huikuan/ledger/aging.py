@@ -14,7 +14,18 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from huikuan.customers.models import CUSTOMER_TYPE_LABELS_ZH, Customer, CustomerType
@@ -70,8 +81,12 @@ def aging_report(
         else _open_items_as_of(company_id, currency, as_of)
     )
     rows = _aggregate(session, items=items, buckets=buckets, as_of=as_of, by=by)
-    bucket_totals = {b.name: sum(r.buckets[b.name] for r in rows) for b in buckets}
-    total = sum(r.total for r in rows)
+    bucket_totals = {b.name: 0 for b in buckets}
+    total = 0
+    for row in rows:
+        total += row.total
+        for name, amount in row.buckets.items():
+            bucket_totals[name] += amount
     dso = (
         days_sales_outstanding(
             session, company_id=company_id, as_of=as_of, currency=currency, receivables=total
@@ -167,9 +182,9 @@ def _bucket_condition(
 
 
 def _aggregate(session: Session, *, items, buckets, as_of, by: AgingBy) -> list[AgingRow]:
-    """Sum per customer first (a streaming pass over the open items), then join customers and
-    regroup by the requested key: joining 100k customers is cheaper than joining millions of
-    invoice rows."""
+    """Sum per customer first (a streaming pass over the open items), then join customers, and
+    for the other groupings regroup by the key: joining 100k customers is cheaper than joining
+    millions of invoice rows. Sums are cast to BIGINT so both databases hand back ints."""
     bucket_sums = [
         func.sum(
             case((_bucket_condition(items.c.due_date, b, as_of), items.c.open_amount), else_=0)
@@ -182,27 +197,23 @@ def _aggregate(session: Session, *, items, buckets, as_of, by: AgingBy) -> list[
         .having(func.sum(items.c.open_amount) != 0)
         .subquery("per_customer")
     )
+    amounts = [per_customer.c.total] + [per_customer.c[f"b{i}"] for i in range(len(buckets))]
     key_columns = _key_columns(by)
-    sums = [func.sum(per_customer.c.total)] + [
-        func.sum(per_customer.c[f"b{i}"]) for i in range(len(buckets))
-    ]
-    query = (
-        select(*key_columns, *sums)
-        .join_from(per_customer, Customer, Customer.id == per_customer.c.customer_id)
-        .group_by(*key_columns)
-        .order_by(*key_columns)
-    )
+    if by is AgingBy.CUSTOMER:
+        sums = [cast(a, BigInteger) for a in amounts]
+        query = select(*key_columns, *sums).order_by(Customer.code)
+    else:
+        sums = [cast(func.sum(a), BigInteger) for a in amounts]
+        query = select(*key_columns, *sums).group_by(*key_columns).order_by(*key_columns)
+    query = query.join_from(per_customer, Customer, Customer.id == per_customer.c.customer_id)
+    names = [b.name for b in buckets]
+    first = len(key_columns)
+    # Core rows, not ORM: this loop runs once per customer (100k at scale), keep it lean.
     rows = []
-    for record in session.execute(query):
+    for record in session.connection().execute(query):
         key, name = _key_and_name(by, record)
-        amounts = [int(v or 0) for v in record[len(key_columns) :]]
         rows.append(
-            AgingRow(
-                key=key,
-                name=name,
-                total=amounts[0],
-                buckets={b.name: amounts[i + 1] for i, b in enumerate(buckets)},
-            )
+            AgingRow(key, name, record[first], dict(zip(names, record[first + 1 :], strict=True)))
         )
     return rows
 
