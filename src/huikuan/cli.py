@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
+from huikuan.core.audit import Actor
 from huikuan.core.company import create_company, resolve_company
 from huikuan.core.dates import DateError, parse_date, today
 from huikuan.core.db import make_engine, session_factory, unit_of_work
@@ -59,6 +61,11 @@ def transaction(db: str | None) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def cli_actor() -> Actor:
+    """Changes made from the command line are audited as ``cli:<operating-system user>``."""
+    return Actor(name=f"cli:{getpass.getuser()}", source="cli", at=dt.datetime.now(dt.UTC))
 
 
 def as_of_date(value: str | None) -> dt.date:
@@ -214,3 +221,7 @@ from huikuan.cli_transfers import export_app, import_app  # noqa: E402
 
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+from huikuan.cli_admin import audit_app, user_app  # noqa: E402
+
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from huikuan.cli import AsOfOption, CompanyOption, DbOption, as_of_date, report_errors, transaction
+from huikuan.cli import (
+    AsOfOption,
+    CompanyOption,
+    DbOption,
+    as_of_date,
+    cli_actor,
+    report_errors,
+    transaction,
+)
 from huikuan.core.company import resolve_company
 from huikuan.core.errors import HuikuanError
 from huikuan.core.money import format_amount
@@ -79,6 +87,7 @@ def import_customers_command(
         table = read_table(file)
         return import_customers(
             session,
+            actor=cli_actor(),
             company_id=co.id,
             table=table,
             overrides=parse_overrides(map_ or []),
@@ -106,6 +115,7 @@ def import_invoices_command(
     def work(session, co):
         return import_invoices(
             session,
+            actor=cli_actor(),
             company_id=co.id,
             table=read_table(file),
             overrides=parse_overrides(map_ or []),
@@ -132,6 +142,7 @@ def import_payments_command(
     def work(session, co):
         return import_payments(
             session,
+            actor=cli_actor(),
             company_id=co.id,
             table=read_table(file),
             overrides=parse_overrides(map_ or []),

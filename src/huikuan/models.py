@@ -1,10 +1,19 @@
 """Every capability's tables, imported in one place so that metadata is complete."""
 
+from huikuan.core import audit as core_audit
 from huikuan.core import models as core_models
 from huikuan.core.db import Base
 from huikuan.customers import models as customer_models
 from huikuan.ledger import models as ledger_models
+from huikuan.users import models as user_models
 
 metadata = Base.metadata
 
-__all__ = ["core_models", "customer_models", "ledger_models", "metadata"]
+__all__ = [
+    "core_audit",
+    "core_models",
+    "customer_models",
+    "ledger_models",
+    "metadata",
+    "user_models",
+]

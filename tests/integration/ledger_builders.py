@@ -11,6 +11,7 @@ from huikuan.customers.models import Customer
 from huikuan.customers.service import create_customer
 from huikuan.ledger import service
 from huikuan.ledger.models import Invoice
+from tests.actors import ACTOR
 
 
 def customer(
@@ -20,7 +21,7 @@ def customer(
     name: str = "华东建材有限公司",
     **kw: str,
 ) -> Customer:
-    return create_customer(session, company_id=company.id, code=code, name=name, **kw)
+    return create_customer(session, actor=ACTOR, company_id=company.id, code=code, name=name, **kw)
 
 
 def invoice(
@@ -35,6 +36,7 @@ def invoice(
 ) -> Invoice:
     return service.record_invoice(
         session,
+        actor=ACTOR,
         company_id=company.id,
         customer=cust,
         number=number,

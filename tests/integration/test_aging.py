@@ -15,6 +15,7 @@ from huikuan.customers.models import Customer
 from huikuan.ledger import rules, service
 from huikuan.ledger.aging import AgingBy, aging_report
 from huikuan.ledger.models import Allocation, Invoice
+from tests.actors import ACTOR
 
 from .ledger_builders import customer, invoice
 
@@ -56,6 +57,7 @@ def random_ledger(session: Session, company: Company, seed: int) -> None:
         received = start + dt.timedelta(days=rng.randrange(760))
         payment = service.record_payment(
             session,
+            actor=ACTOR,
             company_id=company.id,
             customer=cust,
             received_on=received,
@@ -64,12 +66,17 @@ def random_ledger(session: Session, company: Company, seed: int) -> None:
         if rng.random() < 0.15:
             later = received + dt.timedelta(days=rng.randrange(0, 40))
             service.reverse_payment(
-                session, company_id=company.id, payment_id=payment.id, reversed_on=later
+                session,
+                actor=ACTOR,
+                company_id=company.id,
+                payment_id=payment.id,
+                reversed_on=later,
             )
     for n in range(10):
         cust = rng.choice(customers)
         service.record_credit_note(
             session,
+            actor=ACTOR,
             company_id=company.id,
             customer=cust,
             number=f"CN-{n}",
@@ -142,7 +149,12 @@ def test_a_payment_dated_after_the_day_does_not_count(session: Session, company:
     cust = customer(session, company)
     invoice(session, company, cust, "INV-1", D(2024, 1, 1), 100000, terms=30)
     service.record_payment(
-        session, company_id=company.id, customer=cust, received_on=D(2024, 3, 15), amount=40000
+        session,
+        actor=ACTOR,
+        company_id=company.id,
+        customer=cust,
+        received_on=D(2024, 3, 15),
+        amount=40000,
     )
     session.commit()
     before = aging_report(session, company_id=company.id, as_of=D(2024, 3, 14))
@@ -195,7 +207,12 @@ def test_dso_counts_back_through_monthly_sales(session: Session, company: Compan
     invoice(session, company, cust, "INV-1", D(2024, 3, 10), 100000)
     invoice(session, company, cust, "INV-2", D(2024, 4, 10), 100000)
     service.record_payment(
-        session, company_id=company.id, customer=cust, received_on=D(2024, 4, 20), amount=50000
+        session,
+        actor=ACTOR,
+        company_id=company.id,
+        customer=cust,
+        received_on=D(2024, 4, 20),
+        amount=50000,
     )
     session.commit()
     report = aging_report(session, company_id=company.id, as_of=D(2024, 4, 30))

@@ -17,6 +17,7 @@ from huikuan.ledger import rules, service
 from huikuan.ledger.aging import aging_report
 from huikuan.ledger.models import Allocation, Invoice
 from huikuan.models import metadata
+from tests.actors import ACTOR
 
 START = dt.date(2024, 1, 1)
 day = st.integers(0, 400).map(lambda n: START + dt.timedelta(days=n))
@@ -41,17 +42,20 @@ def test_sql_aging_equals_the_rules_on_every_date(invoice_specs, payment_specs, 
     with session_factory(engine)() as session:
         company = create_company(session, code="p", name="性质测试")
         customers = [
-            create_customer(session, company_id=company.id, code=f"C{i}", name=f"客户{i}")
+            create_customer(
+                session, actor=ACTOR, company_id=company.id, code=f"C{i}", name=f"客户{i}"
+            )
             for i in range(3)
         ]
         for n, (who, issued, terms, amount) in enumerate(invoice_specs):
             service.record_invoice(
-                session, company_id=company.id, customer=customers[who], number=f"I{n}",
+                session, actor=ACTOR, company_id=company.id, customer=customers[who], number=f"I{n}",
                 issue_date=issued, due_date=issued + dt.timedelta(days=terms), amount=amount,
             )  # fmt: skip
         for who, received, amount, reversal in payment_specs:
             payment = service.record_payment(
                 session,
+                actor=ACTOR,
                 company_id=company.id,
                 customer=customers[who],
                 received_on=received,
@@ -59,7 +63,7 @@ def test_sql_aging_equals_the_rules_on_every_date(invoice_specs, payment_specs, 
             )
             if reversal is not None:
                 service.reverse_payment(
-                    session, company_id=company.id, payment_id=payment.id,
+                    session, actor=ACTOR, company_id=company.id, payment_id=payment.id,
                     reversed_on=received + dt.timedelta(days=reversal),
                 )  # fmt: skip
         session.commit()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from huikuan.core.models import Company
 from huikuan.ledger import service
 from huikuan.ledger.aging import AgingBy, aging_report
+from tests.actors import ACTOR
 
 from .ledger_builders import customer, invoice
 
@@ -50,6 +51,7 @@ def add_invoices(session: Session, company: Company, count: int, start: int) -> 
         if n % 3 == 0:
             service.record_payment(
                 session,
+                actor=ACTOR,
                 company_id=company.id,
                 customer=cust,
                 received_on=D(2024, 6, 1) + dt.timedelta(days=n % 90),

@@ -14,6 +14,7 @@ from huikuan.core.company import resolve_company
 from huikuan.core.db import make_engine, session_factory, unit_of_work
 from huikuan.customers.service import create_customer
 from huikuan.ledger import service
+from tests.actors import ACTOR
 
 runner = CliRunner()
 D = dt.date
@@ -29,7 +30,12 @@ def prepared_database(tmp_path: Path) -> str:
     with unit_of_work(session_factory(engine)) as session:
         company = resolve_company(session, None)
         cust = create_customer(
-            session, company_id=company.id, code="C1", name="华东建材", collector="张伟"
+            session,
+            actor=ACTOR,
+            company_id=company.id,
+            code="C1",
+            name="华东建材",
+            collector="张伟",
         )
         for number, issued, amount in [
             ("INV-1", D(2024, 1, 1), 123456789),
@@ -37,6 +43,7 @@ def prepared_database(tmp_path: Path) -> str:
         ]:
             service.record_invoice(
                 session,
+                actor=ACTOR,
                 company_id=company.id,
                 customer=cust,
                 number=number,
@@ -45,7 +52,12 @@ def prepared_database(tmp_path: Path) -> str:
                 amount=amount,
             )
         service.record_payment(
-            session, company_id=company.id, customer=cust, received_on=D(2024, 6, 1), amount=456789
+            session,
+            actor=ACTOR,
+            company_id=company.id,
+            customer=cust,
+            received_on=D(2024, 6, 1),
+            amount=456789,
         )
     engine.dispose()
     return url

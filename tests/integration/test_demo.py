@@ -14,6 +14,7 @@ from huikuan.demo.generator import DemoSpec, build_demo
 from huikuan.ledger.aging import aging_report
 from huikuan.ledger.models import Allocation, CreditNote, Invoice, Payment
 from huikuan.ledger.service import ledger_discrepancies
+from tests.actors import ACTOR
 
 AS_OF = dt.date(2026, 6, 30)
 SPEC = DemoSpec(as_of=AS_OF, customers=80, years=2, seed=11)
@@ -42,7 +43,9 @@ def test_the_demo_ledger_is_consistent_and_covers_every_bucket(
     assert session.scalar(select(func.count()).select_from(CreditNote))
     assert session.scalar(select(func.count()).where(Contact.valid_to.is_not(None)))
     # Rows added after the demo get fresh ids (PostgreSQL sequences were moved past the demo's).
-    added = create_customer(session, company_id=company.id, code="NEW-1", name="新客户")
+    added = create_customer(
+        session, actor=ACTOR, company_id=company.id, code="NEW-1", name="新客户"
+    )
     session.commit()
     assert added.id > session.scalar(select(func.max(Customer.id)).where(Customer.code != "NEW-1"))
 

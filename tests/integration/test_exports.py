@@ -15,6 +15,7 @@ from huikuan.core.db import session_factory, unit_of_work
 from huikuan.customers.service import create_customer
 from huikuan.ledger import service
 from huikuan.ledger.aging import aging_report
+from tests.actors import ACTOR
 
 runner = CliRunner()
 D = dt.date
@@ -24,10 +25,20 @@ def seed(engine: Engine) -> None:
     with unit_of_work(session_factory(engine)) as session:
         company = create_company(session, code="src", name="源公司")
         east = create_customer(
-            session, company_id=company.id, code="C1", name="华东建材", customer_type="dealer"
+            session,
+            actor=ACTOR,
+            company_id=company.id,
+            code="C1",
+            name="华东建材",
+            customer_type="dealer",
         )
         south = create_customer(
-            session, company_id=company.id, code="C2", name="华南超市", customer_type="retail_chain"
+            session,
+            actor=ACTOR,
+            company_id=company.id,
+            code="C2",
+            name="华南超市",
+            customer_type="retail_chain",
         )
         for number, cust, issued, amount in [
             ("INV-1", east, D(2024, 1, 5), 123456789),
@@ -35,11 +46,12 @@ def seed(engine: Engine) -> None:
             ("INV-3", south, D(2024, 2, 20), 880000),
         ]:
             service.record_invoice(
-                session, company_id=company.id, customer=cust, number=number, issue_date=issued,
+                session, actor=ACTOR, company_id=company.id, customer=cust, number=number, issue_date=issued,
                 due_date=issued + dt.timedelta(days=30), amount=amount,
             )  # fmt: skip
         service.record_payment(
             session,
+            actor=ACTOR,
             company_id=company.id,
             customer=east,
             received_on=D(2024, 3, 1),
@@ -47,6 +59,7 @@ def seed(engine: Engine) -> None:
         )
         service.record_payment(
             session,
+            actor=ACTOR,
             company_id=company.id,
             customer=south,
             received_on=D(2024, 3, 2),

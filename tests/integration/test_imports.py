@@ -20,6 +20,7 @@ from huikuan.customers.imports import import_customers
 from huikuan.customers.models import Contact, Customer
 from huikuan.ledger.imports import import_invoices, import_payments
 from huikuan.ledger.models import Allocation, Invoice, Payment
+from tests.actors import ACTOR
 
 D = dt.date
 CUSTOMERS = """客户编码,客户名称,客户类型,业务员,联系人,职务,电话
@@ -42,6 +43,7 @@ def csv_file(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> P
 def load(session: Session, company: Company, tmp_path: Path) -> None:
     import_customers(
         session,
+        actor=ACTOR,
         company_id=company.id,
         table=read_table(csv_file(tmp_path, "c.csv", CUSTOMERS, "gbk")),
         overrides={},
@@ -49,6 +51,7 @@ def load(session: Session, company: Company, tmp_path: Path) -> None:
     )
     import_invoices(
         session,
+        actor=ACTOR,
         company_id=company.id,
         table=read_table(csv_file(tmp_path, "i.csv", INVOICES, "gbk")),
         overrides={},
@@ -91,12 +94,14 @@ def test_reimporting_the_same_files_changes_nothing(
     load(session, company, tmp_path)
     again = import_invoices(
         session,
+        actor=ACTOR,
         company_id=company.id,
         table=read_table(csv_file(tmp_path, "i.csv", INVOICES, "gbk")),
         overrides={},
     )
     customers = import_customers(
         session,
+        actor=ACTOR,
         company_id=company.id,
         table=read_table(csv_file(tmp_path, "c.csv", CUSTOMERS, "gbk")),
         overrides={},
@@ -115,6 +120,7 @@ def test_a_changed_contact_is_kept_as_history(
     changed = CUSTOMERS.replace("李明,财务,13800000001", "赵云,财务,13900000002")
     result = import_customers(
         session,
+        actor=ACTOR,
         company_id=company.id,
         table=read_table(csv_file(tmp_path, "c2.csv", changed)),
         overrides={},
@@ -142,6 +148,7 @@ INV-001,C001,2024-03-05,2024-04-04,1234.51
     with pytest.raises(ImportRejected) as excinfo:
         import_invoices(
             session,
+            actor=ACTOR,
             company_id=company.id,
             table=read_table(csv_file(tmp_path, "bad.csv", bad)),
             overrides={},
@@ -172,6 +179,7 @@ def test_unknown_customers_are_an_error_unless_asked_to_create_them(
     with pytest.raises(ImportRejected, match="1 "):
         import_invoices(
             session,
+            actor=ACTOR,
             company_id=company.id,
             table=read_table(csv_file(tmp_path, "n.csv", text)),
             overrides={},
@@ -179,6 +187,7 @@ def test_unknown_customers_are_an_error_unless_asked_to_create_them(
     session.rollback()
     import_invoices(
         session,
+        actor=ACTOR,
         company_id=company.id,
         table=read_table(csv_file(tmp_path, "n.csv", text)),
         overrides={},
@@ -201,7 +210,11 @@ def test_xlsx_with_excel_dates_and_a_mapped_column(
     path = tmp_path / "x.xlsx"
     workbook.save(path)
     result = import_invoices(
-        session, company_id=company.id, table=read_table(path), overrides={"number": "单据编号"}
+        session,
+        actor=ACTOR,
+        company_id=company.id,
+        table=read_table(path),
+        overrides={"number": "单据编号"},
     )
     assert result.created == 1
     inv = session.scalars(select(Invoice).where(Invoice.number == "X-1")).one()
@@ -222,6 +235,7 @@ def test_payments_pay_named_invoices_or_the_oldest_and_keep_the_rest_as_credit(
     load(session, company, tmp_path)
     result = import_payments(
         session,
+        actor=ACTOR,
         company_id=company.id,
         table=read_table(csv_file(tmp_path, "p.csv", PAYMENTS)),
         overrides={},
@@ -235,6 +249,7 @@ def test_payments_pay_named_invoices_or_the_oldest_and_keep_the_rest_as_credit(
     assert result.unapplied == 30000 + (30000 - 9999)
     again = import_payments(
         session,
+        actor=ACTOR,
         company_id=company.id,
         table=read_table(csv_file(tmp_path, "p.csv", PAYMENTS)),
         overrides={},
@@ -254,6 +269,7 @@ def test_a_payment_naming_another_customers_invoice_is_refused(
     with pytest.raises(ImportRejected) as excinfo:
         import_payments(
             session,
+            actor=ACTOR,
             company_id=company.id,
             table=read_table(csv_file(tmp_path, "p.csv", text)),
             overrides={},

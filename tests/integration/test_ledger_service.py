@@ -17,6 +17,7 @@ from huikuan.customers.models import Customer
 from huikuan.ledger import service
 from huikuan.ledger.models import Allocation, Invoice, Payment
 from huikuan.models import metadata
+from tests.actors import ACTOR
 
 from .ledger_builders import customer, invoice
 
@@ -30,7 +31,12 @@ def test_a_payment_without_invoice_numbers_pays_the_oldest_invoices(
     newer = invoice(session, company, cust, "INV-2", D(2024, 2, 1), 50000)
     older = invoice(session, company, cust, "INV-1", D(2024, 1, 1), 30000)
     payment = service.record_payment(
-        session, company_id=company.id, customer=cust, received_on=D(2024, 3, 5), amount=60000
+        session,
+        actor=ACTOR,
+        company_id=company.id,
+        customer=cust,
+        received_on=D(2024, 3, 5),
+        amount=60000,
     )
     session.commit()
     assert (older.open_amount, older.status, older.settled_on) == (0, "paid", D(2024, 3, 5))
@@ -42,7 +48,12 @@ def test_an_overpayment_is_kept_as_unapplied_credit(session: Session, company: C
     cust = customer(session, company)
     inv = invoice(session, company, cust, "INV-1", D(2024, 1, 1), 30000)
     payment = service.record_payment(
-        session, company_id=company.id, customer=cust, received_on=D(2024, 1, 20), amount=45055
+        session,
+        actor=ACTOR,
+        company_id=company.id,
+        customer=cust,
+        received_on=D(2024, 1, 20),
+        amount=45055,
     )
     session.commit()
     assert inv.open_amount == 0
@@ -55,6 +66,7 @@ def test_a_payment_naming_invoices_pays_those_only(session: Session, company: Co
     newer = invoice(session, company, cust, "INV-2", D(2024, 2, 1), 50000)
     service.record_payment(
         session,
+        actor=ACTOR,
         company_id=company.id,
         customer=cust,
         received_on=D(2024, 3, 1),
@@ -72,6 +84,7 @@ def test_explicit_allocation_above_the_open_balance_is_refused_and_changes_nothi
         invoice(session, company, cust, "INV-1", D(2024, 1, 1), 30000)
         payment = service.record_payment(
             session,
+            actor=ACTOR,
             company_id=company.id,
             customer=cust,
             received_on=D(2024, 1, 5),
@@ -82,7 +95,7 @@ def test_explicit_allocation_above_the_open_balance_is_refused_and_changes_nothi
     with pytest.raises(Conflict, match="over-allocation"), unit_of_work(factory) as session:
         payment = session.get_one(Payment, payment_id)
         service.allocate_to_invoices(
-            session, payment=payment, invoice_numbers=["INV-1"], amounts=[1]
+            session, actor=ACTOR, payment=payment, invoice_numbers=["INV-1"], amounts=[1]
         )
     with factory() as session:
         assert session.get_one(Payment, payment_id).unapplied_amount == 20000
@@ -96,6 +109,7 @@ def test_a_payment_cannot_pay_another_customers_invoice(session: Session, compan
     with pytest.raises(InvalidInput, match="another customer"):
         service.record_payment(
             session,
+            actor=ACTOR,
             company_id=company.id,
             customer=first,
             received_on=D(2024, 1, 5),
@@ -105,6 +119,7 @@ def test_a_payment_cannot_pay_another_customers_invoice(session: Session, compan
     with pytest.raises(NotFound, match="INV-404"):
         service.record_payment(
             session,
+            actor=ACTOR,
             company_id=company.id,
             customer=first,
             received_on=D(2024, 1, 5),
@@ -120,10 +135,19 @@ def test_reversing_a_payment_reopens_the_invoices_it_paid(
     first = invoice(session, company, cust, "INV-1", D(2024, 1, 1), 30000)
     second = invoice(session, company, cust, "INV-2", D(2024, 2, 1), 50000)
     payment = service.record_payment(
-        session, company_id=company.id, customer=cust, received_on=D(2024, 3, 1), amount=70000
+        session,
+        actor=ACTOR,
+        company_id=company.id,
+        customer=cust,
+        received_on=D(2024, 3, 1),
+        amount=70000,
     )
     service.reverse_payment(
-        session, company_id=company.id, payment_id=payment.id, reversed_on=D(2024, 3, 4)
+        session,
+        actor=ACTOR,
+        company_id=company.id,
+        payment_id=payment.id,
+        reversed_on=D(2024, 3, 4),
     )
     session.commit()
     assert (first.open_amount, first.status, first.settled_on) == (30000, "open", None)
@@ -132,7 +156,11 @@ def test_reversing_a_payment_reopens_the_invoices_it_paid(
     assert service.ledger_discrepancies(session, company_id=company.id) == []
     with pytest.raises(Conflict, match="already reversed"):
         service.reverse_payment(
-            session, company_id=company.id, payment_id=payment.id, reversed_on=D(2024, 3, 5)
+            session,
+            actor=ACTOR,
+            company_id=company.id,
+            payment_id=payment.id,
+            reversed_on=D(2024, 3, 5),
         )
 
 
@@ -141,6 +169,7 @@ def test_a_credit_note_reduces_the_invoice_it_names(session: Session, company: C
     inv = invoice(session, company, cust, "INV-1", D(2024, 1, 1), 30000)
     note = service.record_credit_note(
         session,
+        actor=ACTOR,
         company_id=company.id,
         customer=cust,
         number="CN-1",
@@ -170,16 +199,17 @@ def test_only_an_untouched_invoice_can_be_voided(session: Session, company: Comp
     paid = invoice(session, company, cust, "INV-2", D(2024, 1, 2), 100)
     service.record_payment(
         session,
+        actor=ACTOR,
         company_id=company.id,
         customer=cust,
         received_on=D(2024, 2, 1),
         amount=100,
         invoice_numbers=["INV-2"],
     )
-    voided = service.void_invoice(session, company_id=company.id, number="INV-1")
+    voided = service.void_invoice(session, actor=ACTOR, company_id=company.id, number="INV-1")
     assert (voided.status, voided.open_amount) == ("void", 0)
     with pytest.raises(Conflict, match="credit note"):
-        service.void_invoice(session, company_id=company.id, number=paid.number)
+        service.void_invoice(session, actor=ACTOR, company_id=company.id, number=paid.number)
 
 
 def test_two_clerks_paying_the_same_invoice_at_once_never_overpay_it(
@@ -211,6 +241,7 @@ def test_two_clerks_paying_the_same_invoice_at_once_never_overpay_it(
                 barrier.wait(timeout=10)
                 service.record_payment(
                     session,
+                    actor=ACTOR,
                     company_id=cust.company_id,
                     customer=cust,
                     received_on=D(2024, 2, 1),

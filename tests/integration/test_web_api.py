@@ -14,6 +14,7 @@ from huikuan.core.settings import Settings
 from huikuan.ledger import aging_output, service
 from huikuan.ledger.aging import AgingBy, aging_report
 from huikuan.web.app import create_app
+from tests.actors import ACTOR
 
 from .ledger_builders import customer, invoice
 
@@ -40,7 +41,12 @@ def client(database_url: str, session: Session, company: Company) -> Iterator[Te
     invoice(session, company, east, "INV-2", D(2024, 3, 1), 5000, terms=30)
     invoice(session, company, south, "INV-3", D(2024, 2, 10), 99999, terms=60)
     service.record_payment(
-        session, company_id=company.id, customer=east, received_on=D(2024, 3, 10), amount=456789
+        session,
+        actor=ACTOR,
+        company_id=company.id,
+        customer=east,
+        received_on=D(2024, 3, 10),
+        amount=456789,
     )
     session.commit()
     with TestClient(create_app(Settings(database_url=database_url))) as test_client:

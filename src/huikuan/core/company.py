@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huikuan.core.audit import GENESIS, AuditHead
 from huikuan.core.errors import InvalidInput, NotFound
 from huikuan.core.models import Company
 
@@ -14,6 +15,10 @@ def create_company(session: Session, *, code: str, name: str, currency: str = "C
         raise InvalidInput(f"公司代码 {code} 已存在 / company code {code} already exists")
     company = Company(code=code, name=name, currency=currency)
     session.add(company)
+    session.flush()
+    # The audit chain's head exists from the start, so concurrent first writers lock one row
+    # instead of racing to create it.
+    session.add(AuditHead(company_id=company.id, seq=0, last_hash=GENESIS))
     session.flush()
     return company
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import re
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 class Table:
     headers: list[str]
     rows: list[tuple[int, list[object]]]  # (row number in the file, cells)
+    sha256: str = ""  # of the file's bytes: the audit trail records which file was imported
 
 
 @dataclass(slots=True)
@@ -68,7 +70,7 @@ def read_table(path: Path) -> Table:
     headers = [cell_text(c) for c in header_cells]
     if not data:
         raise file_error("文件没有数据行 / the file has no data rows")
-    return Table(headers, data)
+    return Table(headers, data, hashlib.sha256(path.read_bytes()).hexdigest())
 
 
 def _xlsx_rows(path: Path) -> list[tuple[int, list[object]]]:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huikuan.core.audit import Actor, record_change
 from huikuan.core.errors import ImportRejected, RowError
 from huikuan.core.tabular import FieldSpec, ImportResult, Row, Table, map_columns, rows_of
 from huikuan.customers import rules
 from huikuan.customers.models import Contact, Customer
-from huikuan.customers.service import apply_contact_change, contact_facts
+from huikuan.customers.service import apply_contact_change, contact_facts, customer_facts
 
 Progress = Callable[[int, int], None]
 CHUNK = 500
@@ -161,6 +162,7 @@ def validate_customers(table: Table, overrides: dict[str, str]) -> list[Customer
 def import_customers(
     session: Session,
     *,
+    actor: Actor,
     company_id: int,
     table: Table,
     overrides: dict[str, str],
@@ -171,9 +173,14 @@ def import_customers(
     result = ImportResult()
     for start in range(0, len(records), CHUNK):
         chunk = records[start : start + CHUNK]
-        _write_chunk(session, company_id, chunk, as_of, result)
+        _write_chunk(session, actor, company_id, chunk, as_of, result)
         if progress:
             progress(start + len(chunk), len(records))
+    record_change(
+        session, actor=actor, company_id=company_id, entity="import", entity_id="customers",
+        action="import", after={"file_sha256": table.sha256, "created": result.created,
+                                "updated": result.updated, "unchanged": result.unchanged},
+    )  # fmt: skip
     return result
 
 
@@ -182,6 +189,7 @@ _FIELDS = ("name", "customer_type", "salesperson", "collector", "aliases", "tags
 
 def _write_chunk(
     session: Session,
+    actor: Actor,
     company_id: int,
     chunk: list[CustomerRecord],
     as_of: dt.date,
@@ -205,18 +213,23 @@ def _write_chunk(
             session.add(customer)
             result.created += 1
         elif any(getattr(customer, f) != getattr(record, f) for f in _FIELDS):
+            before = customer_facts(customer)
             for f in _FIELDS:
                 setattr(customer, f, getattr(record, f))
             result.updated += 1
+            record_change(
+                session, actor=actor, company_id=company_id, entity="customer", entity_id=customer.code,
+                action="update", before=before, after=customer_facts(customer),
+            )  # fmt: skip
         else:
             result.unchanged += 1
         customers.append(customer)
     session.flush()
-    _write_contacts(session, list(zip(chunk, customers, strict=True)), as_of)
+    _write_contacts(session, actor, list(zip(chunk, customers, strict=True)), as_of)
 
 
 def _write_contacts(
-    session: Session, pairs: list[tuple[CustomerRecord, Customer]], as_of: dt.date
+    session: Session, actor: Actor, pairs: list[tuple[CustomerRecord, Customer]], as_of: dt.date
 ) -> None:
     with_contact = [(r, c) for r, c in pairs if r.contact is not None]
     if not with_contact:
@@ -236,6 +249,7 @@ def _write_contacts(
         change = rules.contact_change([contact_facts(c) for c in contacts], record.contact)
         apply_contact_change(
             session,
+            actor=actor,
             customer=customer,
             change=change,
             contacts={c.id: c for c in contacts},

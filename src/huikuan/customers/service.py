@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huikuan.core.audit import Actor, record_change
 from huikuan.core.errors import InvalidInput, NotFound
 from huikuan.customers import rules
 from huikuan.customers.models import Contact, Customer, CustomerType
@@ -15,6 +16,7 @@ from huikuan.customers.models import Contact, Customer, CustomerType
 def create_customer(
     session: Session,
     *,
+    actor: Actor,
     company_id: int,
     code: str,
     name: str,
@@ -40,7 +42,23 @@ def create_customer(
     )
     session.add(customer)
     session.flush()
+    record_change(
+        session, actor=actor, company_id=company_id, entity="customer", entity_id=code,
+        action="create", after=customer_facts(customer),
+    )  # fmt: skip
     return customer
+
+
+def customer_facts(customer: Customer) -> dict[str, object]:
+    """The audited facts of a customer."""
+    return {
+        "name": customer.name,
+        "customer_type": customer.customer_type,
+        "salesperson": customer.salesperson,
+        "collector": customer.collector,
+        "aliases": customer.aliases,
+        "tags": customer.tags,
+    }
 
 
 def find_customer(session: Session, *, company_id: int, code: str) -> Customer | None:
@@ -59,6 +77,7 @@ def get_customer(session: Session, *, company_id: int, code: str) -> Customer:
 def change_contact(
     session: Session,
     *,
+    actor: Actor,
     customer: Customer,
     name: str,
     role: str,
@@ -74,13 +93,14 @@ def change_contact(
     facts = rules.ContactFacts(name, role, phone, email, is_decision_maker)
     change = rules.contact_change([contact_facts(c) for c in current], facts)
     return apply_contact_change(
-        session, customer=customer, change=change, contacts=by_id, as_of=as_of
+        session, actor=actor, customer=customer, change=change, contacts=by_id, as_of=as_of
     )
 
 
 def apply_contact_change(
     session: Session,
     *,
+    actor: Actor,
     customer: Customer,
     change: rules.ContactChange,
     contacts: dict[int, Contact],
@@ -92,6 +112,15 @@ def apply_contact_change(
         ].is_decision_maker
     for contact_id in change.close_ids:
         contacts[contact_id].valid_to = rules.closing_date(as_of)
+    if change.add is None and change.update_id is None:
+        return None
+    record_change(
+        session, actor=actor, company_id=customer.company_id, entity="customer",
+        entity_id=customer.code, action="contact",
+        before={"closed": [contacts[i].name for i in change.close_ids]},
+        after={"contact": change.add and {"name": change.add.name, "role": change.add.role,
+               "phone": change.add.phone, "email": change.add.email}, "from": as_of},
+    )  # fmt: skip
     if change.add is None:
         return None
     contact = Contact(

@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from huikuan.core.audit import record_change
 from huikuan.core.company import create_company
 from huikuan.core.dates import DateError, parse_date, today
 from huikuan.core.db import make_engine
@@ -39,6 +41,8 @@ def demo(
 ) -> None:
     """Build a realistic demo company: the five customer types, good and slow payers, a few bad
     debtors, partial payments, returns and changing contacts. 生成演示数据"""
+    from huikuan.cli import cli_actor  # the CLI module registers this command: import late
+
     try:
         day = parse_date(as_of) if as_of else today()
     except DateError as exc:
@@ -50,8 +54,6 @@ def demo(
         with engine.begin() as conn:
             row = conn.execute(select(Company.id).where(Company.code == company)).first()
             if row is None:
-                from sqlalchemy.orm import Session
-
                 with Session(bind=conn) as session:
                     company_id = create_company(session, code=company, name=DEMO_COMPANY_NAME).id
             else:
@@ -79,6 +81,13 @@ def demo(
                 invoices_per_customer_year=invoices_per_year,
             )
             summary = build_demo(conn, company_id=company_id, spec=spec, progress=_progress)
+            with Session(bind=conn) as session:
+                record_change(
+                    session, actor=cli_actor(), company_id=company_id, entity="import", entity_id="demo",
+                    action="demo", after={"customers": summary.customers, "invoices": summary.invoices,
+                                          "payments": summary.payments, "seed": seed, "as_of": day},
+                )  # fmt: skip
+                session.flush()
     finally:
         engine.dispose()
     typer.echo(

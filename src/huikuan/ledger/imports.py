@@ -18,11 +18,13 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from huikuan.core.audit import Actor, record_change
 from huikuan.core.dates import DateError, parse_date
 from huikuan.core.errors import ImportRejected, RowError
 from huikuan.core.money import AmountError, parse_amount
 from huikuan.core.tabular import FieldSpec, ImportResult, Row, Table, map_columns, rows_of
 from huikuan.customers.models import Customer, CustomerType
+from huikuan.customers.service import customer_facts
 from huikuan.ledger import service
 from huikuan.ledger.models import Invoice, InvoiceStatus, Payment
 
@@ -349,6 +351,7 @@ def _same_invoice(existing: Invoice, record: InvoiceRecord, customer: Customer |
 def import_invoices(
     session: Session,
     *,
+    actor: Actor,
     company_id: int,
     table: Table,
     overrides: dict[str, str],
@@ -403,7 +406,7 @@ def import_invoices(
             )
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.row))
-    _create_missing_customers(session, company_id, new, customers)
+    _create_missing_customers(session, actor, company_id, new, customers)
     for start in range(0, len(new), 5000):
         session.execute(
             insert(Invoice),
@@ -412,11 +415,23 @@ def import_invoices(
         if progress:
             progress(min(start + 5000, len(new)), len(new))
     result.created = len(new)
+    record_change(
+        session, actor=actor, company_id=company_id, entity="import", entity_id="invoices",
+        action="import", after={
+            "file_sha256": table.sha256, "created": result.created, "unchanged": result.unchanged,
+            "amount": sum(r.amount for r in new),
+            "first": new[0].number if new else None, "last": new[-1].number if new else None,
+        },
+    )  # fmt: skip
     return result
 
 
 def _create_missing_customers(
-    session: Session, company_id: int, records: list[InvoiceRecord], customers: dict[str, Customer]
+    session: Session,
+    actor: Actor,
+    company_id: int,
+    records: list[InvoiceRecord],
+    customers: dict[str, Customer],
 ) -> None:
     for record in records:
         if record.customer_code not in customers:
@@ -427,8 +442,12 @@ def _create_missing_customers(
                 customer_type=CustomerType.OTHER.value,
             )
             session.add(customer)
+            session.flush()
+            record_change(
+                session, actor=actor, company_id=company_id, entity="customer", entity_id=customer.code,
+                action="create", after=customer_facts(customer),
+            )  # fmt: skip
             customers[record.customer_code] = customer
-    session.flush()
 
 
 def _invoice_row(
@@ -453,6 +472,7 @@ def _invoice_row(
 def import_payments(
     session: Session,
     *,
+    actor: Actor,
     company_id: int,
     table: Table,
     overrides: dict[str, str],
@@ -487,6 +507,7 @@ def import_payments(
     for done, record in enumerate(sorted(new, key=lambda r: (r.received_on, r.row)), start=1):
         payment = service.record_payment(
             session,
+            actor=actor,
             company_id=company_id,
             customer=customers[record.customer_code],
             received_on=record.received_on,

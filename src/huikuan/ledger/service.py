@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from huikuan.core.audit import Actor, record_change
 from huikuan.core.errors import Conflict, InvalidInput, NotFound
 from huikuan.customers.models import Customer
 from huikuan.ledger import rules
@@ -22,6 +23,7 @@ from huikuan.ledger.models import Allocation, CreditNote, Invoice, InvoiceStatus
 def record_invoice(
     session: Session,
     *,
+    actor: Actor,
     company_id: int,
     customer: Customer,
     number: str,
@@ -56,7 +58,22 @@ def record_invoice(
     )
     session.add(invoice)
     session.flush()
+    record_change(
+        session, actor=actor, company_id=company_id, entity="invoice", entity_id=number,
+        action="create", after=_invoice_facts(invoice, customer),
+    )  # fmt: skip
     return invoice
+
+
+def _invoice_facts(invoice: Invoice, customer: Customer) -> dict[str, object]:
+    return {
+        "customer": customer.code,
+        "issue_date": invoice.issue_date,
+        "due_date": invoice.due_date,
+        "amount": invoice.amount,
+        "currency": invoice.currency,
+        "order_number": invoice.order_number,
+    }
 
 
 def open_items(
@@ -76,6 +93,7 @@ def open_items(
 def record_payment(
     session: Session,
     *,
+    actor: Actor,
     company_id: int,
     customer: Customer,
     received_on: dt.date,
@@ -105,14 +123,21 @@ def record_payment(
     )
     session.add(payment)
     session.flush()
+    record_change(
+        session, actor=actor, company_id=company_id, entity="payment", entity_id=payment.id,
+        action="create", after={
+            "customer": customer.code, "received_on": received_on, "amount": amount,
+            "currency": currency, "method": method, "reference": reference, "payer_name": payer_name,
+        },
+    )  # fmt: skip
     if invoice_numbers:
-        allocate_to_invoices(session, payment=payment, invoice_numbers=invoice_numbers)
+        allocate_to_invoices(session, actor=actor, payment=payment, invoice_numbers=invoice_numbers)
     else:
-        allocate_oldest_first(session, payment=payment)
+        allocate_oldest_first(session, actor=actor, payment=payment)
     return payment
 
 
-def allocate_oldest_first(session: Session, *, payment: Payment) -> list[Allocation]:
+def allocate_oldest_first(session: Session, *, actor: Actor, payment: Payment) -> list[Allocation]:
     items = open_items(
         session,
         company_id=payment.company_id,
@@ -121,12 +146,15 @@ def allocate_oldest_first(session: Session, *, payment: Payment) -> list[Allocat
         lock=True,
     )
     plan = rules.allocate_oldest_first(payment.unapplied_amount, [_open_item(i) for i in items])
-    return _write_plan(session, source=payment, plan=plan, invoices={i.id: i for i in items})
+    return _write_plan(
+        session, actor=actor, source=payment, plan=plan, invoices={i.id: i for i in items}
+    )
 
 
 def allocate_to_invoices(
     session: Session,
     *,
+    actor: Actor,
     payment: Payment,
     invoice_numbers: Sequence[str],
     amounts: Sequence[int] | None = None,
@@ -147,7 +175,7 @@ def allocate_to_invoices(
     except rules.OverAllocation as exc:
         raise Conflict(f"分配金额超出未结金额 / over-allocation: {exc}") from exc
     by_id = {inv.id: inv for inv in invoices.values()}
-    return _write_plan(session, source=payment, plan=plan, invoices=by_id)
+    return _write_plan(session, actor=actor, source=payment, plan=plan, invoices=by_id)
 
 
 def _lock_named_invoices(
@@ -187,6 +215,7 @@ def _money_date(source: Payment | CreditNote) -> dt.date:
 def _write_plan(
     session: Session,
     *,
+    actor: Actor,
     source: Payment | CreditNote,
     plan: rules.AllocationPlan,
     invoices: dict[int, Invoice],
@@ -211,6 +240,17 @@ def _write_plan(
     session.flush()
     for invoice_id in {a.invoice_id for a in written}:
         _refresh_settlement(session, invoices[invoice_id])
+    if written:
+        record_change(
+            session, actor=actor, company_id=source.company_id,
+            entity="payment" if isinstance(source, Payment) else "credit_note",
+            entity_id=source.id if isinstance(source, Payment) else source.number,
+            action="allocate",
+            after={
+                "allocations": [[invoices[a.invoice_id].number, a.amount, a.effective_on] for a in written],
+                "unapplied": source.unapplied_amount,
+            },
+        )  # fmt: skip
     return written
 
 
@@ -230,7 +270,7 @@ def _refresh_settlement(session: Session, invoice: Invoice) -> None:
 
 
 def reverse_payment(
-    session: Session, *, company_id: int, payment_id: int, reversed_on: dt.date
+    session: Session, *, actor: Actor, company_id: int, payment_id: int, reversed_on: dt.date
 ) -> Payment:
     """Undo a payment (bounced transfer, entry error): its allocations are stamped reversed on
     ``reversed_on`` and the invoices are open again by the same amounts. History keeps both."""
@@ -267,12 +307,20 @@ def reverse_payment(
     session.flush()
     for invoice in invoices.values():
         _refresh_settlement(session, invoice)
+    record_change(
+        session, actor=actor, company_id=company_id, entity="payment", entity_id=payment.id,
+        action="reverse", after={
+            "reversed_on": reversed_on,
+            "reopened": [[invoices[a.invoice_id].number, a.amount] for a in allocations],
+        },
+    )  # fmt: skip
     return payment
 
 
 def record_credit_note(
     session: Session,
     *,
+    actor: Actor,
     company_id: int,
     customer: Customer,
     number: str,
@@ -304,21 +352,36 @@ def record_credit_note(
     )
     session.add(note)
     session.flush()
+    record_change(
+        session, actor=actor, company_id=company_id, entity="credit_note", entity_id=number,
+        action="create", after={
+            "customer": customer.code, "issued_on": issued_on, "amount": amount,
+            "currency": currency, "reason": reason,
+        },
+    )  # fmt: skip
     if invoice_numbers:
         invoices = _lock_named_invoices(session, payment=note, numbers=invoice_numbers)
         items = [_open_item(invoices[n]) for n in invoice_numbers]
         plan = rules.allocate_to_named(note.unapplied_amount, items)
-        _write_plan(session, source=note, plan=plan, invoices={i.id: i for i in invoices.values()})
+        _write_plan(
+            session,
+            actor=actor,
+            source=note,
+            plan=plan,
+            invoices={i.id: i for i in invoices.values()},
+        )
     else:
         items_rows = open_items(
             session, company_id=company_id, customer_id=customer.id, currency=currency, lock=True
         )
         plan = rules.allocate_oldest_first(note.amount, [_open_item(i) for i in items_rows])
-        _write_plan(session, source=note, plan=plan, invoices={i.id: i for i in items_rows})
+        _write_plan(
+            session, actor=actor, source=note, plan=plan, invoices={i.id: i for i in items_rows}
+        )
     return note
 
 
-def void_invoice(session: Session, *, company_id: int, number: str) -> Invoice:
+def void_invoice(session: Session, *, actor: Actor, company_id: int, number: str) -> Invoice:
     """Void an invoice entered by mistake. Only an invoice nothing was applied to can be voided."""
     invoice = session.scalar(
         select(Invoice)
@@ -336,8 +399,13 @@ def void_invoice(session: Session, *, company_id: int, number: str) -> Invoice:
         raise Conflict(
             f"发票 {number} 已有核销，请开具贷项通知 / invoice {number} has allocations: issue a credit note instead"
         )
+    before = {"status": invoice.status, "open_amount": invoice.open_amount}
     invoice.status = InvoiceStatus.VOID.value
     invoice.open_amount = 0
+    record_change(
+        session, actor=actor, company_id=company_id, entity="invoice", entity_id=number,
+        action="void", before=before, after={"status": invoice.status, "open_amount": 0},
+    )  # fmt: skip
     return invoice
 
 

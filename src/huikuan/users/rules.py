@@ -1,0 +1,95 @@
+"""Roles, what each may do, whose customers each sees, and when sign-in locks. Pure rules.
+
+The table of rights is data (:data:`RIGHTS`); ``docs/security.md`` shows it and a test walks
+every route with every role against it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    CREDIT_MANAGER = "credit_manager"
+    FINANCE = "finance"
+    COLLECTOR = "collector"
+    SALES = "sales"
+    LEGAL = "legal"
+    VIEWER = "viewer"
+
+
+class Right(enum.StrEnum):
+    READ_LEDGER = "read_ledger"  # customers, invoices, payments, aging
+    WRITE_LEDGER = "write_ledger"  # enter invoices and payments, allocate, import
+    WRITE_CUSTOMERS = "write_customers"  # create and edit customers and contacts
+    READ_AUDIT = "read_audit"
+    MANAGE_USERS = "manage_users"
+
+
+ALL = frozenset(Role)
+RIGHTS: dict[Right, frozenset[Role]] = {
+    Right.READ_LEDGER: ALL,
+    Right.WRITE_LEDGER: frozenset({Role.ADMIN, Role.FINANCE}),
+    Right.WRITE_CUSTOMERS: frozenset({Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE}),
+    Right.READ_AUDIT: frozenset({Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE, Role.LEGAL}),
+    Right.MANAGE_USERS: frozenset({Role.ADMIN}),
+}
+
+ROLE_LABELS_ZH = {
+    Role.ADMIN: "系统管理员",
+    Role.CREDIT_MANAGER: "信用经理",
+    Role.FINANCE: "财务",
+    Role.COLLECTOR: "催收专员",
+    Role.SALES: "销售",
+    Role.LEGAL: "法务",
+    Role.VIEWER: "只读",
+}
+
+
+def may(role: str, right: Right) -> bool:
+    return role in RIGHTS[right]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerScope:
+    """Which customers a user sees: all of the company's, or those assigned to them as
+    salesperson or collector (matched on the user's display name)."""
+
+    field: str | None = None  # None: all; else "salesperson" or "collector"
+    name: str = ""
+
+
+def customer_scope(role: str, display_name: str, team_view: bool) -> CustomerScope:
+    if role == Role.SALES:
+        return CustomerScope("salesperson", display_name)
+    if role == Role.COLLECTOR and not team_view:
+        return CustomerScope("collector", display_name)
+    return CustomerScope()
+
+
+# Sign-in slows down, then locks: five failures lock the account for 15 minutes, and each
+# further failure while locked is refused without checking the password.
+MAX_FAILURES = 5
+LOCK_FOR = dt.timedelta(minutes=15)
+
+
+def locked(locked_until: dt.datetime | None, now: dt.datetime) -> bool:
+    return locked_until is not None and now < locked_until
+
+
+def after_failure(failures: int, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """The failure count and lock after one more wrong password."""
+    failures += 1
+    return failures, (now + LOCK_FOR if failures >= MAX_FAILURES else None)
+
+
+def password_problem(password: str) -> str | None:
+    """Why a password is too weak, or None. Long enough and not all one kind of character."""
+    if len(password) < 8:
+        return "密码至少 8 位 / password needs at least 8 characters"
+    if password.isdigit() or password.isalpha():
+        return "密码需同时包含字母和数字 / password needs letters and digits"
+    return None
