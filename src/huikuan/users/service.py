@@ -160,6 +160,7 @@ def close_session(session: Session, *, token: str) -> None:
     row = session.get(WebSession, _digest(token))
     if row is not None:
         session.delete(row)
+        session.flush()
 
 
 def create_token(session: Session, *, actor: Actor, user: User, name: str) -> tuple[str, ApiToken]:
