@@ -18,6 +18,7 @@ from huikuan.core.settings import Settings
 from huikuan.web.app import create_app
 
 from .ledger_builders import customer, invoice
+from .web_helpers import make_user, sign_in
 
 D = dt.date
 
@@ -29,7 +30,9 @@ def test_the_aging_page_in_chinese_then_english_remembered(
     invoice(session, company, east, "INV-1", D(2024, 1, 1), 123456789, terms=30)
     invoice(session, company, east, "INV-2", D(2024, 3, 1), 5000, terms=30)
     session.commit()
+    make_user(session, company, "finance", "finance")
     with TestClient(create_app(Settings(database_url=database_url))) as client:
+        sign_in(client, "finance")
         page = client.get("/", params={"as_of": "2024-03-15"})
         assert page.status_code == 200
         html = page.text
@@ -79,8 +82,8 @@ def test_huikuan_serve_answers_on_loopback(tmp_path: Path) -> None:
             except httpx.TransportError:
                 time.sleep(0.2)
         assert health is not None and health.json()["status"] == "ok"
-        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
-        assert "应收账款账龄分析" in page.text
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5, follow_redirects=True)
+        assert "登录" in page.text and 'name="password"' in page.text
         css = httpx.get(f"http://127.0.0.1:{port}/static/huikuan.css", timeout=5)
         assert css.status_code == 200
     finally:

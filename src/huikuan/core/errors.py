@@ -27,6 +27,14 @@ class InvalidInput(HuikuanError):
     code = "invalid_input"
 
 
+class NotAuthenticated(HuikuanError):
+    code = "not_authenticated"
+
+
+class Forbidden(HuikuanError):
+    code = "forbidden"
+
+
 @dataclass(frozen=True, slots=True)
 class RowError:
     """One problem in one row of an imported file: which row, which column, why."""

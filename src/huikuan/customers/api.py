@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from huikuan.core.money import decimal_string
 from huikuan.customers.models import CustomerType
 from huikuan.customers.queries import CustomerFilter, list_customers
-from huikuan.web.deps import AsOfDep, CompanyDep, SessionDep
+from huikuan.users.rules import Right
+from huikuan.web.deps import AsOfDep, Principal, SessionDep, require
 from huikuan.web.schemas import ERROR_RESPONSES, PageMeta
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
@@ -35,7 +36,7 @@ class CustomerPage(PageMeta):
 @router.get("", response_model=CustomerPage, responses=ERROR_RESPONSES)
 def customers(
     session: SessionDep,
-    company: CompanyDep,
+    principal: Annotated[Principal, Depends(require(Right.READ_LEDGER))],
     as_of: AsOfDep,
     q: Annotated[str | None, Query(max_length=100, description="Part of the code or name")] = None,
     customer_type: CustomerType | None = None,
@@ -45,7 +46,14 @@ def customers(
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CustomerPage:
     """Customers by code, with what they owe (open) and what is late (overdue) on ``as_of``."""
-    flt = CustomerFilter(q, customer_type.value if customer_type else None, salesperson, collector)
+    company = principal.company
+    flt = CustomerFilter(
+        q,
+        customer_type.value if customer_type else None,
+        salesperson,
+        collector,
+        principal.scope.only,
+    )
     rows, total = list_customers(
         session,
         company_id=company.id,

@@ -18,6 +18,7 @@ class CustomerFilter:
     customer_type: str | None = None
     salesperson: str | None = None
     collector: str | None = None
+    only: tuple[str, str] | None = None  # ("salesperson", name): the user's own customers
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ def _filtered(company_id: int, flt: CustomerFilter):
     ):
         if value:
             query = query.where(column == value)
+    if flt.only is not None:
+        query = query.where(getattr(Customer, flt.only[0]) == flt.only[1])
     return query
 
 

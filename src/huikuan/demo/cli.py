@@ -16,7 +16,11 @@ from huikuan.core.migrate import upgrade_to_head
 from huikuan.core.models import Company
 from huikuan.core.settings import Settings
 from huikuan.customers.models import Customer
+from huikuan.demo import names
 from huikuan.demo.generator import DemoSpec, build_demo
+from huikuan.users.models import User
+from huikuan.users.rules import Role
+from huikuan.users.service import create_user
 
 DEMO_COMPANY_NAME = "示例贸易有限公司"
 
@@ -87,9 +91,13 @@ def demo(
                     action="demo", after={"customers": summary.customers, "invoices": summary.invoices,
                                           "payments": summary.payments, "seed": seed, "as_of": day},
                 )  # fmt: skip
+                _demo_users(session, company_id)
                 session.flush()
     finally:
         engine.dispose()
+    typer.echo(
+        f"演示用户 demo users: {', '.join(u for u, _, _ in DEMO_USERS)}; password {DEMO_PASSWORD}"
+    )
     typer.echo(
         f"演示公司 {company} 已生成 / demo company built: {summary.customers} customers, "
         f"{summary.invoices} invoices, {summary.payments} payments, {summary.credit_notes} credit notes "
@@ -99,3 +107,29 @@ def demo(
 
 def _progress(done: int, total: int) -> None:
     typer.echo(f"  {done}/{total} customers ({done * 100 // total}%)", err=True)
+
+
+DEMO_PASSWORD = "huikuan2026"
+# One user per role. Display names match the demo's salespeople and collectors, so the sales
+# and collector users see their own customers.
+DEMO_USERS = (
+    ("admin", "系统管理员", Role.ADMIN),
+    ("credit", "信用经理", Role.CREDIT_MANAGER),
+    ("finance", "财务", Role.FINANCE),
+    ("collector", names.COLLECTORS[0], Role.COLLECTOR),
+    ("collector2", names.COLLECTORS[1], Role.COLLECTOR),
+    ("sales", names.SALESPEOPLE[0], Role.SALES),
+    ("legal", "法务", Role.LEGAL),
+    ("viewer", "只读用户", Role.VIEWER),
+)
+
+
+def _demo_users(session: Session, company_id: int) -> None:
+    from huikuan.cli import cli_actor
+
+    for username, display_name, role in DEMO_USERS:
+        if session.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(
+                session, actor=cli_actor(), company_id=company_id, username=username,
+                display_name=display_name, role=role.value, password=DEMO_PASSWORD,
+            )  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from huikuan.core.dates import DateError, format_date, parse_date
@@ -16,7 +16,8 @@ from huikuan.ledger.aging import AgingBy, aging_report
 from huikuan.ledger.models import InvoiceStatus
 from huikuan.ledger.queries import InvoiceFilter, list_invoices
 from huikuan.ledger.rules import parse_bucket_limits
-from huikuan.web.deps import AsOfDep, CompanyDep, SessionDep
+from huikuan.users.rules import Right
+from huikuan.web.deps import AsOfDep, Principal, SessionDep, require
 from huikuan.web.i18n import prefixed
 from huikuan.web.schemas import ERROR_RESPONSES, PageMeta
 
@@ -53,7 +54,7 @@ def _optional_date(name: str, value: str | None) -> dt.date | None:
 @router.get("/invoices", response_model=InvoicePage, responses=ERROR_RESPONSES)
 def invoices(
     session: SessionDep,
-    company: CompanyDep,
+    principal: Annotated[Principal, Depends(require(Right.READ_LEDGER))],
     as_of: AsOfDep,
     customer: Annotated[str | None, Query(max_length=60, description="Customer code")] = None,
     status: InvoiceStatus | None = None,
@@ -72,9 +73,15 @@ def invoices(
         overdue,
         _optional_date("due_from", due_from),
         _optional_date("due_to", due_to),
+        principal.scope.only,
     )
     rows, total = list_invoices(
-        session, company_id=company.id, flt=flt, as_of=as_of, page=page, page_size=page_size
+        session,
+        company_id=principal.company.id,
+        flt=flt,
+        as_of=as_of,
+        page=page,
+        page_size=page_size,
     )
     items = [
         InvoicePublic(
@@ -120,7 +127,7 @@ class AgingPublic(BaseModel):
 @router.get("/aging", response_model=AgingPublic, responses=ERROR_RESPONSES)
 def aging(
     session: SessionDep,
-    company: CompanyDep,
+    principal: Annotated[Principal, Depends(require(Right.READ_LEDGER))],
     as_of: AsOfDep,
     by: AgingBy = AgingBy.CUSTOMER,
     buckets: Annotated[
@@ -135,10 +142,11 @@ def aging(
         raise InvalidInput(f"buckets: 账龄区间必须是递增的天数 / buckets: {exc}") from exc
     report = aging_report(
         session,
-        company_id=company.id,
+        company_id=principal.company.id,
         as_of=as_of,
         by=by,
         limits=limits,
-        currency=(currency or company.currency).upper(),
+        currency=(currency or principal.company.currency).upper(),
+        only=principal.scope.only,
     )
     return aging_output.to_json(report)

@@ -19,6 +19,7 @@ class InvoiceFilter:
     overdue: bool | None = None
     due_from: dt.date | None = None
     due_to: dt.date | None = None
+    only: tuple[str, str] | None = None  # ("collector", name): the user's own customers
 
 
 def list_invoices(
@@ -35,6 +36,8 @@ def list_invoices(
         .join(Customer, Customer.id == Invoice.customer_id)
         .where(Invoice.company_id == company_id)
     )
+    if flt.only is not None:
+        query = query.where(getattr(Customer, flt.only[0]) == flt.only[1])
     if flt.customer_code:
         query = query.where(Customer.code == flt.customer_code)
     if flt.status:

@@ -61,6 +61,11 @@ class CustomerScope:
     field: str | None = None  # None: all; else "salesperson" or "collector"
     name: str = ""
 
+    @property
+    def only(self) -> tuple[str, str] | None:
+        """As a filter for queries: (customer column, value), or None for all customers."""
+        return (self.field, self.name) if self.field else None
+
 
 def customer_scope(role: str, display_name: str, team_view: bool) -> CustomerScope:
     if role == Role.SALES:

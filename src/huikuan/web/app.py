@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -16,7 +17,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huikuan import __version__
 from huikuan.core.db import make_engine, session_factory
-from huikuan.core.errors import Conflict, HuikuanError, InvalidInput, NotFound
+from huikuan.core.errors import (
+    Conflict,
+    Forbidden,
+    HuikuanError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+)
 from huikuan.core.settings import Settings
 from huikuan.customers.api import router as customers_router
 from huikuan.ledger.api import router as ledger_router
@@ -25,7 +33,13 @@ from huikuan.web.i18n import LANG_COOKIE, Lang, localise, pick_lang
 from huikuan.web.schemas import ErrorResponse
 
 STATIC = Path(__file__).resolve().parent / "static"
-STATUS_BY_ERROR = {NotFound: 404, Conflict: 409, InvalidInput: 422}
+STATUS_BY_ERROR = {
+    NotAuthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    InvalidInput: 422,
+}
 
 
 class Health(BaseModel):
@@ -108,7 +122,11 @@ def _error(
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HuikuanError)
-    async def domain_error(request: Request, exc: HuikuanError) -> JSONResponse:
+    async def domain_error(request: Request, exc: HuikuanError) -> Response:
+        if isinstance(exc, NotAuthenticated) and not request.url.path.startswith("/api"):
+            # People are sent to the sign-in page and back to where they were going.
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
         return _error(status, exc.code, exc.message, request)
 

@@ -37,6 +37,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "export": ("导出", "Export"),
     "switch_lang": ("English", "中文"),
     "bucket_days": ("逾期 {name} 天", "{name} days overdue"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出", "Sign out"),
+    "username": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "csrf_failed": ("页面已过期，请重新登录", "The page expired: please sign in again"),
 }
 
 

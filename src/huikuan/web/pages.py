@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from huikuan.core.dates import format_date
+from huikuan.core.errors import Forbidden
 from huikuan.core.money import format_amount
 from huikuan.customers.models import CUSTOMER_TYPE_LABELS_ZH, CustomerType
 from huikuan.ledger.aging import AgingBy, AgingReport, aging_report
-from huikuan.web.deps import AsOfDep, CompanyDep, LangDep, SessionDep
-from huikuan.web.i18n import LANG_COOKIE, Lang, label
+from huikuan.users.rules import Right
+from huikuan.users.service import (
+    SESSION_LIFETIME,
+    SignInFailed,
+    authenticate,
+    close_session,
+    open_session,
+)
+from huikuan.web.deps import (
+    SESSION_COOKIE,
+    AsOfDep,
+    LangDep,
+    Principal,
+    PrincipalDep,
+    SessionDep,
+    now,
+    require,
+)
+from huikuan.web.i18n import LANG_COOKIE, Lang, label, localise, pick_lang
+
+LOGIN_CSRF_COOKIE = "huikuan_login_csrf"
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 TEMPLATES.env.filters["money"] = format_amount
@@ -50,25 +71,104 @@ def _bars(report: AgingReport) -> list[dict[str, object]]:
     ]
 
 
+def page_lang(principal: Principal, chosen: str | None) -> Lang:
+    """The signed-in user's language; choosing one with ``?lang=`` is remembered for them."""
+    if chosen in ("zh", "en") and principal.user.lang != chosen:
+        principal.user.lang = chosen
+    return pick_lang(chosen, principal.user.lang, None)
+
+
+def _t(lang: Lang):
+    return lambda key, **kw: label(key, lang, **kw)
+
+
+def _safe_next(target: str) -> str:
+    """Only local paths: never redirect a signed-in user to another site."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(
+    request: Request, lang: LangDep, next: str = "/", error: str | None = None
+) -> HTMLResponse:
+    csrf = secrets.token_urlsafe(24)
+    context = {"t": _t(lang), "lang": lang, "next": _safe_next(next), "error": error, "csrf": csrf}
+    status = 401 if error else 200
+    response = TEMPLATES.TemplateResponse(request, "login.html", context, status_code=status)
+    response.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="strict", max_age=3600)
+    return response
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request,
+    session: SessionDep,
+    lang: LangDep,
+    username: Annotated[str, Form(max_length=60)],
+    password: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form(max_length=100)],
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    if not csrf or not secrets.compare_digest(csrf, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
+        return login_form(request, lang, next, label("csrf_failed", lang))
+    try:
+        user = authenticate(session, username=username, password=password, now=now())
+    except SignInFailed as exc:
+        return login_form(request, lang, next, localise(exc.message, lang))
+    token, _ = open_session(session, user=user, now=now())
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https",
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+    )  # fmt: skip
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+def check_csrf(principal: Principal, submitted: str) -> None:
+    """A form posted from a signed-in browser must carry its session's CSRF token."""
+    token = principal.csrf_token
+    if token is not None and not secrets.compare_digest(token, submitted):
+        raise Forbidden("表单已过期，请刷新页面后重试 / the form has expired: reload and try again")
+
+
+@router.post("/logout", response_model=None)
+def logout(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    csrf: Annotated[str, Form(max_length=100)],
+) -> Response:
+    check_csrf(principal, csrf)
+    close_session(session, token=request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
 @router.get("/", response_class=HTMLResponse)
 def aging_page(
     request: Request,
     session: SessionDep,
-    company: CompanyDep,
+    principal: Annotated[Principal, Depends(require(Right.READ_LEDGER))],
     as_of: AsOfDep,
-    lang: LangDep,
     by: AgingBy = AgingBy.CUSTOMER,
     set_lang: Annotated[str | None, Query(alias="lang")] = None,
 ) -> HTMLResponse:
+    lang = page_lang(principal, set_lang)
+    company = principal.company
     report = aging_report(
-        session, company_id=company.id, as_of=as_of, by=by, currency=company.currency
-    )
+        session, company_id=company.id, as_of=as_of, by=by, currency=company.currency,
+        only=principal.scope.only,
+    )  # fmt: skip
     top = sorted(report.rows, key=lambda r: r.total, reverse=True)[:PAGE_ROWS]
     overdue = report.total - report.bucket_totals[report.bucket_names[0]]
     context = {
-        "t": lambda key, **kw: label(key, lang, **kw),
+        "t": _t(lang),
         "lang": lang,
         "company": company,
+        "user": principal.user,
+        "csrf": principal.csrf_token or "",
         "report": report,
         "rows": [(r, _row_name(report, r.key, r.name, lang)) for r in top],
         "hidden": max(0, len(report.rows) - PAGE_ROWS),
@@ -78,8 +178,5 @@ def aging_page(
         "groupings": [g.value for g in AgingBy],
     }
     response = TEMPLATES.TemplateResponse(request, "aging.html", context)
-    if set_lang in ("zh", "en"):
-        response.set_cookie(
-            LANG_COOKIE, set_lang, max_age=365 * 24 * 3600, httponly=True, samesite="lax"
-        )
+    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
     return response

@@ -16,6 +16,8 @@ class ErrorResponse(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorResponse, "description": "Not signed in: send a bearer token"},
+    403: {"model": ErrorResponse, "description": "The user's role may not do this"},
     404: {"model": ErrorResponse, "description": "Not found"},
     409: {"model": ErrorResponse, "description": "Conflict with the current state"},
     422: {"model": ErrorResponse, "description": "Invalid parameters"},
