@@ -113,7 +113,8 @@ def test_aging_api_gives_the_same_json_as_the_cli(
 @pytest.mark.parametrize(
     ("params", "status", "code", "text"),
     [
-        ({"as_of": "2024-02-30"}, 422, "invalid_input", "as_of"),
+        ({"as_of": "2024-02-30"}, 422, "invalid_request", "as_of"),
+        ({"as_of": "0024-01-01"}, 422, "invalid_input", "1900"),
         ({"buckets": "60,30"}, 422, "invalid_input", "buckets"),
         ({"by": "colour"}, 422, "invalid_request", "by"),
     ],

@@ -50,3 +50,9 @@ def test_formatted_dates_read_back_unchanged(day: dt.date) -> None:
     assert parse_date(day.strftime("%Y%m%d")) == day
     serial = (day - dt.date(1899, 12, 30)).days
     assert parse_date(serial) == day
+
+
+@pytest.mark.parametrize("value", ["0024-03-05", "2224-01-01", dt.date(1899, 12, 31)])
+def test_dates_outside_1900_to_2199_are_typing_mistakes(value: object) -> None:
+    with pytest.raises(DateError, match="1900-2199"):
+        parse_date(value)

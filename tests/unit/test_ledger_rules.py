@@ -210,3 +210,9 @@ def test_month_periods_end_on_the_as_of_day() -> None:
         (D(2024, 2, 1), D(2024, 2, 29)),
         (D(2024, 1, 1), D(2024, 1, 31)),
     ]
+
+
+def test_bucket_limits_stop_at_a_hundred_years() -> None:
+    assert rules.parse_bucket_limits("30,36500")[-1] == 36500
+    with pytest.raises(ValueError, match="36500"):
+        rules.parse_bucket_limits("30,36501")

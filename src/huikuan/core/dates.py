@@ -21,6 +21,20 @@ class DateError(ValueError):
     """A date that cannot be read; the message says why."""
 
 
+# Business dates outside these years are typing mistakes (0024 for 2024), and far enough from
+# the limits of date arithmetic that aging buckets and day counts never overflow.
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2199, 12, 31)
+
+
+def check_business_date(day: dt.date) -> dt.date:
+    if not EARLIEST <= day <= LATEST:
+        raise DateError(
+            f"日期 {day.isoformat()} 超出 1900-2199 年 / date {day.isoformat()} is outside the years 1900-2199"
+        )
+    return day
+
+
 def today() -> dt.date:
     """The calendar date now. Only the CLI and web layers may call this."""
     return dt.date.today()
@@ -33,6 +47,10 @@ def parse_date(value: object, date_format: str | None = None) -> dt.date:
     Excel serial numbers (``45356``) and datetime cells; ``date_format`` (strptime syntax)
     takes precedence when given, for exports with day-first dates.
     """
+    return check_business_date(_read_date(value, date_format))
+
+
+def _read_date(value: object, date_format: str | None) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from huikuan.core.dates import DateError, format_date, parse_date
+from huikuan.core.dates import format_date
 from huikuan.core.errors import InvalidInput
 from huikuan.core.money import decimal_string
 from huikuan.ledger import aging_output
@@ -18,7 +18,6 @@ from huikuan.ledger.queries import InvoiceFilter, list_invoices
 from huikuan.ledger.rules import parse_bucket_limits
 from huikuan.users.rules import Right
 from huikuan.web.deps import AsOfDep, Principal, SessionDep, require
-from huikuan.web.i18n import prefixed
 from huikuan.web.schemas import ERROR_RESPONSES, PageMeta
 
 router = APIRouter(prefix="/api", tags=["ledger"])
@@ -42,15 +41,6 @@ class InvoicePage(PageMeta):
     items: list[InvoicePublic]
 
 
-def _optional_date(name: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except DateError as exc:
-        raise InvalidInput(prefixed(name, str(exc))) from exc
-
-
 @router.get("/invoices", response_model=InvoicePage, responses=ERROR_RESPONSES)
 def invoices(
     session: SessionDep,
@@ -61,8 +51,8 @@ def invoices(
     overdue: Annotated[
         bool | None, Query(description="Only late (true) or only not yet due (false)")
     ] = None,
-    due_from: Annotated[str | None, Query(description="Earliest due date YYYY-MM-DD")] = None,
-    due_to: Annotated[str | None, Query(description="Latest due date YYYY-MM-DD")] = None,
+    due_from: Annotated[dt.date | None, Query(description="Earliest due date YYYY-MM-DD")] = None,
+    due_to: Annotated[dt.date | None, Query(description="Latest due date YYYY-MM-DD")] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> InvoicePage:
@@ -71,8 +61,8 @@ def invoices(
         customer,
         status.value if status else None,
         overdue,
-        _optional_date("due_from", due_from),
-        _optional_date("due_to", due_to),
+        due_from,
+        due_to,
         principal.scope.only,
     )
     rows, total = list_invoices(
@@ -131,7 +121,12 @@ def aging(
     as_of: AsOfDep,
     by: AgingBy = AgingBy.CUSTOMER,
     buckets: Annotated[
-        str, Query(max_length=100, description="Upper limits in days")
+        str,
+        Query(
+            max_length=100,
+            pattern=r"^\d{1,5}(,\d{1,5}){0,19}$",
+            description="Increasing upper limits in days",
+        ),
     ] = "30,60,90,180,365",
     currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
 ) -> Any:

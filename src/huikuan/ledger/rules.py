@@ -153,6 +153,7 @@ def effective_date(money_date: dt.date, invoice_issue_date: dt.date) -> dt.date:
 # --- Aging ---------------------------------------------------------------------------------
 
 DEFAULT_BUCKET_LIMITS = (30, 60, 90, 180, 365)
+MAX_BUCKET_DAYS = 36500
 CURRENT = "current"
 
 
@@ -178,6 +179,8 @@ def aging_buckets(limits: Sequence[int] = DEFAULT_BUCKET_LIMITS) -> tuple[Bucket
     """
     if not limits or any(b <= a for a, b in itertools.pairwise(limits)) or limits[0] < 1:
         raise ValueError("bucket limits must be increasing whole days, the first at least 1")
+    if limits[-1] > MAX_BUCKET_DAYS:
+        raise ValueError(f"bucket limits must not exceed {MAX_BUCKET_DAYS} days (about 100 years)")
     buckets = [Bucket(CURRENT, None, 0)]
     low = 1
     for high in limits:

@@ -17,7 +17,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from huikuan.core.audit import Actor
-from huikuan.core.dates import DateError, parse_date, today
+from huikuan.core.dates import DateError, check_business_date, today
 from huikuan.core.db import unit_of_work
 from huikuan.core.errors import Forbidden, InvalidInput, NotAuthenticated
 from huikuan.core.models import Company
@@ -111,13 +111,13 @@ LangDep = Annotated[Lang, Depends(get_lang)]
 
 def get_as_of(
     as_of: Annotated[
-        str | None, Query(description="Business date YYYY-MM-DD; default today")
+        dt.date | None, Query(description="Business date YYYY-MM-DD; default today")
     ] = None,
 ) -> dt.date:
     if as_of is None:
         return today()
     try:
-        return parse_date(as_of)
+        return check_business_date(as_of)
     except DateError as exc:
         raise InvalidInput(prefixed("as_of", str(exc))) from exc
 
