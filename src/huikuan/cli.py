@@ -187,10 +187,15 @@ def ledger_check(db: DbOption = None, company: CompanyOption = None) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (2 × cores + 1 is typical)")
+    ] = 1,
+    forwarded_allow_ips: Annotated[
+        str, typer.Option(help="Proxies whose X-Forwarded-* headers are trusted (comma-separated)")
+    ] = "127.0.0.1",
     db: DbOption = None,
 ) -> None:
-    """Run the web app (pages and the /api) with uvicorn."""
+    """Run the web app (pages and the /api) with uvicorn. Migrates the database first."""
     import os
 
     import uvicorn
@@ -198,7 +203,7 @@ def serve(
     url = settings_for(db).database_url
     os.environ["HUIKUAN_DATABASE_URL"] = url
     upgrade_to_head(url)
-    typer.echo(f"Huikuan on http://{host}:{port}/  (database {url})")
+    typer.echo(f"Huikuan on http://{host}:{port}/  (database {url}, {workers} worker(s))")
     uvicorn.run(
         "huikuan.web.app:create_app",
         factory=True,
@@ -206,6 +211,8 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        server_header=False,
     )
 
 

@@ -149,3 +149,20 @@ def test_openapi_lists_every_route_with_its_response_model(client: TestClient) -
         ]
         assert "$ref" in ok, path
     assert "ErrorResponse" in schema["components"]["schemas"]
+
+
+def test_readiness_reports_an_unmigrated_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from huikuan.core.db import make_engine as engine_for
+    from huikuan.core.settings import Settings
+    from huikuan.models import metadata
+    from huikuan.web.app import create_app
+
+    url = f"sqlite:///{tmp_path / 'bare.db'}"
+    engine = engine_for(url)
+    metadata.create_all(engine)  # tables, but never migrated: no schema version recorded
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        response = client.get("/api/ready", params={"lang": "en"})
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "schema_outdated"
+        assert client.get("/api/health").status_code == 200

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -25,6 +27,7 @@ from huikuan.core.errors import (
     NotAuthenticated,
     NotFound,
 )
+from huikuan.core.migrate import MIGRATIONS
 from huikuan.core.settings import Settings
 from huikuan.customers.api import router as customers_router
 from huikuan.ledger.api import router as ledger_router
@@ -33,6 +36,7 @@ from huikuan.web.i18n import LANG_COOKIE, Lang, localise, pick_lang
 from huikuan.web.schemas import ErrorResponse
 
 STATIC = Path(__file__).resolve().parent / "static"
+HEAD_REVISION = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 STATUS_BY_ERROR = {
     NotAuthenticated: 401,
     Forbidden: 403,
@@ -93,6 +97,25 @@ def _health_router() -> APIRouter:
             return _error(
                 503, "database_unavailable", "数据库不可用 / database unavailable", request
             )
+        return Health(status="ok", database="ok", version=__version__)
+
+    @router.get(
+        "/ready",
+        response_model=Health,
+        responses={503: {"model": ErrorResponse, "description": "Not ready to serve"}},
+    )
+    def ready(request: Request) -> Health | JSONResponse:
+        """Readiness: the database answers and its schema is the one this version expects."""
+        try:
+            with request.app.state.engine.connect() as conn:
+                current = MigrationContext.configure(conn).get_current_revision()
+        except Exception:
+            return _error(
+                503, "database_unavailable", "数据库不可用 / database unavailable", request
+            )
+        if current != HEAD_REVISION:
+            message = f"数据库结构需要升级（huikuan init）/ database schema needs upgrading (huikuan init): {current}"
+            return _error(503, "schema_outdated", message, request)
         return Health(status="ok", database="ok", version=__version__)
 
     return router
