@@ -16,6 +16,17 @@ if ! { .venv/bin/python -m pip install --quiet --upgrade pip \
   exit 1
 fi
 
+# Browser tests use Debian's chromium (and CJK fonts so screenshots show Chinese).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} for the browser tests"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
 # PostgreSQL: use HUIKUAN_TEST_DATABASE_URL if given, else the local server if it answers.
 if [ -z "${HUIKUAN_TEST_DATABASE_URL:-}" ]; then
   candidate="postgresql://postgres@127.0.0.1:5432/test"
