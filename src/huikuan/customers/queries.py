@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from huikuan.customers.models import Customer
-from huikuan.ledger.models import Invoice
+from huikuan.customers.models import Contact, Contract, Customer
+from huikuan.ledger.models import Invoice, Payment
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +86,53 @@ def _balances(
         .group_by(Invoice.customer_id)
     )
     return {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in result}
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFile:
+    """Everything the customer page shows, gathered in a handful of queries."""
+
+    customer: Customer
+    contacts: list[Contact]
+    contracts: list[Contract]
+    open_invoices: list[Invoice]
+    payments: list[Payment]
+
+
+def find_visible_customer(
+    session: Session, *, company_id: int, code: str, only: tuple[str, str] | None
+) -> Customer | None:
+    """The customer, if it belongs to the company and the user may see it."""
+    query = select(Customer).where(Customer.company_id == company_id, Customer.code == code)
+    if only is not None:
+        query = query.where(getattr(Customer, only[0]) == only[1])
+    return session.scalar(query)
+
+
+def customer_file(session: Session, *, customer: Customer, recent: int = 50) -> CustomerFile:
+    contacts = session.scalars(
+        select(Contact)
+        .where(Contact.customer_id == customer.id)
+        .order_by(Contact.role, Contact.valid_from)
+    )
+    contracts = session.scalars(
+        select(Contract)
+        .where(Contract.customer_id == customer.id)
+        .order_by(Contract.signed_on.desc())
+    )
+    invoices = session.scalars(
+        select(Invoice)
+        .where(
+            Invoice.company_id == customer.company_id,
+            Invoice.customer_id == customer.id,
+            Invoice.open_amount > 0,
+        )
+        .order_by(Invoice.due_date, Invoice.number)
+    )
+    payments = session.scalars(
+        select(Payment)
+        .where(Payment.company_id == customer.company_id, Payment.customer_id == customer.id)
+        .order_by(Payment.received_on.desc(), Payment.id.desc())
+        .limit(recent)
+    )
+    return CustomerFile(customer, list(contacts), list(contracts), list(invoices), list(payments))

@@ -289,6 +289,7 @@ def _contacts(
                     **contact,
                     "id": ids.take("contacts"),
                     "name": _person(rng),
+                    "phone": f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
                     "valid_from": changed,
                     "valid_to": None,
                 }

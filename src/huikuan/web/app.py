@@ -31,7 +31,7 @@ from huikuan.core.migrate import MIGRATIONS
 from huikuan.core.settings import Settings
 from huikuan.customers.api import router as customers_router
 from huikuan.ledger.api import router as ledger_router
-from huikuan.web import pages
+from huikuan.web import customer_pages, pages
 from huikuan.web.i18n import LANG_COOKIE, Lang, localise, pick_lang
 from huikuan.web.schemas import ErrorResponse
 
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(customers_router)
     app.include_router(ledger_router)
     app.include_router(pages.router)
+    app.include_router(customer_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
@@ -151,6 +152,10 @@ def _add_error_handlers(app: FastAPI) -> None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
+        if not request.url.path.startswith("/api") and request.method == "GET":
+            return pages.error_page(
+                request, status, localise(exc.message, _lang(request)), _lang(request)
+            )
         return _error(status, exc.code, exc.message, request)
 
     @app.exception_handler(RequestValidationError)

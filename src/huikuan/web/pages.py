@@ -180,3 +180,9 @@ def aging_page(
     response = TEMPLATES.TemplateResponse(request, "aging.html", context)
     response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
     return response
+
+
+def error_page(request: Request, status: int, message: str, lang: Lang) -> HTMLResponse:
+    """A plain page for people when something they asked for cannot be shown."""
+    context = {"t": _t(lang), "lang": lang, "message": message, "status": status}
+    return TEMPLATES.TemplateResponse(request, "error.html", context, status_code=status)

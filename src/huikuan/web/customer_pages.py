@@ -1,0 +1,155 @@
+"""Pages: the customer list (search, filters, XLSX export) and the customer's 360° page."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from huikuan.core.audit import history
+from huikuan.core.errors import NotFound
+from huikuan.core.money import to_decimal
+from huikuan.customers.models import CUSTOMER_TYPE_LABELS_ZH, CustomerType
+from huikuan.customers.queries import (
+    CustomerFilter,
+    customer_file,
+    find_visible_customer,
+    list_customers,
+)
+from huikuan.ledger import rules as ledger_rules
+from huikuan.users.rules import Right
+from huikuan.web.deps import AsOfDep, Principal, SessionDep, require
+from huikuan.web.pages import TEMPLATES, _t, page_lang
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[Principal, Depends(require(Right.READ_LEDGER))]
+PAGE_SIZE = 50
+EXPORT_LIMIT = 200_000
+
+
+def _filter(principal: Principal, q: str | None, customer_type: str | None, salesperson: str | None,
+            collector: str | None) -> CustomerFilter:  # fmt: skip
+    ctype = customer_type if customer_type in {t.value for t in CustomerType} else None
+    return CustomerFilter(
+        q or None, ctype, salesperson or None, collector or None, principal.scope.only
+    )
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customers_page(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    as_of: AsOfDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    customer_type: Annotated[str | None, Query(max_length=20)] = None,
+    salesperson: Annotated[str | None, Query(max_length=60)] = None,
+    collector: Annotated[str | None, Query(max_length=60)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    lang: Annotated[str | None, Query()] = None,
+) -> HTMLResponse:
+    chosen = page_lang(principal, lang)
+    flt = _filter(principal, q, customer_type, salesperson, collector)
+    rows, total = list_customers(
+        session, company_id=principal.company.id, flt=flt, as_of=as_of,
+        currency=principal.company.currency, page=page, page_size=PAGE_SIZE,
+    )  # fmt: skip
+    context = {
+        "t": _t(chosen), "lang": chosen, "company": principal.company, "user": principal.user,
+        "csrf": principal.csrf_token or "", "rows": rows, "total": total, "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)), "as_of": as_of, "q": q or "",
+        "customer_type": flt.customer_type or "", "salesperson": salesperson or "",
+        "collector": collector or "", "types": CUSTOMER_TYPE_LABELS_ZH,
+        "query": request.url.query,
+    }  # fmt: skip
+    return TEMPLATES.TemplateResponse(request, "customers.html", context)
+
+
+@router.get("/customers.xlsx")
+def customers_export(
+    session: SessionDep,
+    principal: Reader,
+    as_of: AsOfDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    customer_type: Annotated[str | None, Query(max_length=20)] = None,
+    salesperson: Annotated[str | None, Query(max_length=60)] = None,
+    collector: Annotated[str | None, Query(max_length=60)] = None,
+) -> StreamingResponse:
+    """The filtered list as a workbook: amounts as numbers, the same columns as the page."""
+    flt = _filter(principal, q, customer_type, salesperson, collector)
+    rows, _ = list_customers(
+        session, company_id=principal.company.id, flt=flt, as_of=as_of,
+        currency=principal.company.currency, page=1, page_size=EXPORT_LIMIT,
+    )  # fmt: skip
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("客户")
+    sheet.append(["客户编码", "客户名称", "类型", "销售员", "催收员", "未结金额", "逾期金额"])
+    for r in rows:
+        amounts = []
+        for fen in (r.open_amount, r.overdue_amount):
+            cell = WriteOnlyCell(sheet, value=to_decimal(fen))
+            cell.number_format = "#,##0.00"
+            amounts.append(cell)
+        c = r.customer
+        sheet.append(
+            [c.code, c.name, _type_label(c.customer_type), c.salesperson, c.collector, *amounts]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    filename = f"customers-{as_of.isoformat()}.xlsx"
+    return StreamingResponse(
+        buffer,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _type_label(value: str) -> str:
+    try:
+        return CUSTOMER_TYPE_LABELS_ZH[CustomerType(value)]
+    except ValueError:
+        return value
+
+
+@router.get("/customers/{code}", response_class=HTMLResponse)
+def customer_page(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    as_of: AsOfDep,
+    code: str,
+    lang: Annotated[str | None, Query()] = None,
+) -> HTMLResponse:
+    """Profile, contacts with history, contracts, open invoices with their age, payments and
+    the timeline of recorded changes. A customer outside the user's view is 'not found'."""
+    chosen = page_lang(principal, lang)
+    customer = find_visible_customer(
+        session, company_id=principal.company.id, code=code, only=principal.scope.only
+    )
+    if customer is None:
+        raise NotFound(f"没有客户 {code} / no customer {code}")
+    file = customer_file(session, customer=customer)
+    buckets = ledger_rules.aging_buckets()
+    invoices = [
+        (
+            inv,
+            (as_of - inv.due_date).days,
+            ledger_rules.bucket_for((as_of - inv.due_date).days, buckets).name,
+        )
+        for inv in file.open_invoices
+        if inv.issue_date <= as_of
+    ]
+    timeline = history(session, company_id=principal.company.id, entity="customer", entity_id=code)
+    context = {
+        "t": _t(chosen), "lang": chosen, "company": principal.company, "user": principal.user,
+        "csrf": principal.csrf_token or "", "c": customer, "file": file, "invoices": invoices,
+        "open_total": sum(inv.open_amount for inv, _, _ in invoices),
+        "overdue_total": sum(inv.open_amount for inv, days, _ in invoices if days > 0),
+        "as_of": as_of, "type_label": _type_label(customer.customer_type), "timeline": timeline,
+    }  # fmt: skip
+    return TEMPLATES.TemplateResponse(request, "customer.html", context)
