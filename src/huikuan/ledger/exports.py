@@ -139,13 +139,13 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Iterator[list[Any]]) ->
     sheet.append(list(headers))
     count = 0
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
+        sheet.append([xlsx_cell(sheet, v) for v in row])
         count += 1
     workbook.save(path)
     return count
 
 
-def _xlsx_cell(sheet: Any, value: Any) -> Any:
+def xlsx_cell(sheet: Any, value: Any) -> Any:
     if isinstance(value, Money):
         cell = WriteOnlyCell(sheet, value=to_decimal(value))
         cell.number_format = "#,##0.00"

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from huikuan.core.audit import history
 from huikuan.core.errors import NotFound
-from huikuan.core.money import to_decimal
 from huikuan.customers.models import CUSTOMER_TYPE_LABELS_ZH, CustomerType
 from huikuan.customers.queries import (
     CustomerFilter,
@@ -21,9 +17,11 @@ from huikuan.customers.queries import (
     list_customers,
 )
 from huikuan.ledger import rules as ledger_rules
+from huikuan.ledger.exports import Money
 from huikuan.users.rules import Right
 from huikuan.web.deps import AsOfDep, Principal, SessionDep, require
 from huikuan.web.pages import TEMPLATES, _t, page_lang
+from huikuan.web.xlsx import xlsx_response
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, Depends(require(Right.READ_LEDGER))]
@@ -85,28 +83,13 @@ def customers_export(
         session, company_id=principal.company.id, flt=flt, as_of=as_of,
         currency=principal.company.currency, page=1, page_size=EXPORT_LIMIT,
     )  # fmt: skip
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("客户")
-    sheet.append(["客户编码", "客户名称", "类型", "销售员", "催收员", "未结金额", "逾期金额"])
-    for r in rows:
-        amounts = []
-        for fen in (r.open_amount, r.overdue_amount):
-            cell = WriteOnlyCell(sheet, value=to_decimal(fen))
-            cell.number_format = "#,##0.00"
-            amounts.append(cell)
-        c = r.customer
-        sheet.append(
-            [c.code, c.name, _type_label(c.customer_type), c.salesperson, c.collector, *amounts]
-        )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
-    filename = f"customers-{as_of.isoformat()}.xlsx"
-    return StreamingResponse(
-        buffer,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    headers = ["客户编码", "客户名称", "类型", "销售员", "催收员", "未结金额", "逾期金额"]
+    table = (
+        [r.customer.code, r.customer.name, _type_label(r.customer.customer_type), r.customer.salesperson,
+         r.customer.collector, Money(r.open_amount), Money(r.overdue_amount)]
+        for r in rows
+    )  # fmt: skip
+    return xlsx_response("客户", headers, table, f"customers-{as_of.isoformat()}.xlsx")
 
 
 def _type_label(value: str) -> str:
