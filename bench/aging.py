@@ -138,6 +138,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--keep-postgres",
+        action="store_true",
+        help="keep the PostgreSQL copy and reuse it next time",
+    )
     args = parser.parse_args()
     per_year = args.invoices / args.customers / args.years
     spec = DemoSpec(
@@ -159,7 +164,9 @@ def main() -> None:
     engines = {"SQLite": f"sqlite:///{sqlite_path}"}
     if not args.skip_postgres:
         say("copying to PostgreSQL ...")
-        engines["PostgreSQL"] = copy_to_postgres(sqlite_path, "huikuan_bench")
+        engines["PostgreSQL"] = copy_to_postgres(
+            sqlite_path, f"huikuan_bench_{args.invoices}", reuse=args.keep_postgres
+        )
     say("loading DuckDB ...")
     con = duckdb_database(sqlite_path)
 
@@ -182,8 +189,8 @@ def main() -> None:
                     f"{seconds / ref_seconds:.1f}x",
                 )
             )
-    if not args.skip_postgres:
-        drop_postgres("huikuan_bench")
+    if not args.skip_postgres and not args.keep_postgres:
+        drop_postgres(f"huikuan_bench_{args.invoices}")
     report(args, counts, results)
 
 

@@ -87,13 +87,17 @@ def sqlite_rows(path: Path, table: str) -> tuple[list[str], Iterator[tuple[Any, 
     return columns, rows()
 
 
-def copy_to_postgres(sqlite_path: Path, database: str) -> str:
-    """A fresh PostgreSQL database with the schema, filled from the SQLite file by COPY."""
+def copy_to_postgres(sqlite_path: Path, database: str, *, reuse: bool = False) -> str:
+    """A fresh PostgreSQL database with the schema, filled from the SQLite file by COPY.
+    With ``reuse``, a database left by an earlier run with as many invoices is used as it is."""
     admin = normalise_url(PG_ADMIN).replace("postgresql+psycopg://", "postgresql://")
+    url = admin.rsplit("/", 1)[0] + f"/{database}"
+    if reuse and _same_copy(admin, url, database, sqlite_path):
+        say(f"reusing PostgreSQL database {database}")
+        return url
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{database}"')
-    url = admin.rsplit("/", 1)[0] + f"/{database}"
     upgrade_to_head(url)
     with psycopg.connect(url) as conn:
         for table in COPIED_TABLES:
@@ -115,6 +119,19 @@ def copy_to_postgres(sqlite_path: Path, database: str) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")  # visibility map for index-only scans, fresh statistics
     return url
+
+
+def _same_copy(admin: str, url: str, database: str, sqlite_path: Path) -> bool:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if (
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+            is None
+        ):
+            return False
+    expected = sqlite3.connect(sqlite_path).execute("SELECT COUNT(*) FROM invoice").fetchone()[0]
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT COUNT(*) FROM invoice").fetchone()
+    return row is not None and row[0] == expected
 
 
 def drop_postgres(database: str) -> None:
