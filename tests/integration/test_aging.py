@@ -219,3 +219,16 @@ def test_dso_counts_back_through_monthly_sales(session: Session, company: Compan
     # 150,000 owed: April's 100,000 covers 30 days, then half of March's sales: 31 × 0.5.
     assert report.total == 150000
     assert report.dso_days == 45.5
+
+
+def test_the_dso_trend_agrees_with_the_aging_at_every_month_end(session: Session, company: Company) -> None:
+    random_ledger(session, company, 5)
+    from huikuan.ledger.aging import dso_trend
+
+    trend = dso_trend(session, company_id=company.id, as_of=D(2024, 12, 15), currency="CNY")
+    assert [p.month_end for p in trend][:2] == [D(2024, 1, 31), D(2024, 2, 29)]
+    assert trend[-1].month_end == D(2024, 12, 15)
+    for point in trend:
+        report = aging_report(session, company_id=company.id, as_of=point.month_end)
+        assert point.receivables == report.total, point.month_end
+        assert point.dso_days == report.dso_days, point.month_end

@@ -285,3 +285,59 @@ def days_sales_outstanding(
     """DSO by the countback method over the last twelve months of sales."""
     sales = monthly_sales(session, company_id=company_id, as_of=as_of, currency=currency)
     return rules.dso_countback(receivables, sales)
+
+
+@dataclass(frozen=True, slots=True)
+class DsoPoint:
+    month_end: dt.date
+    receivables: int
+    dso_days: float | None
+
+
+def dso_trend(
+    session: Session, *, company_id: int, as_of: dt.date, currency: str, months: int = 12
+) -> list[DsoPoint]:
+    """DSO at each of the last ``months`` month ends (the last one being ``as_of``), oldest first.
+
+    Receivables at each date come from two grouped statements — invoiced amounts by issue date,
+    and applied amounts by (effective date, reversal date) — a few thousand rows at most, summed
+    here per month end; no aging is run twelve times. This is the ledger's balance; it differs
+    from the aging total only where back-dated entries made an invoice's past balance negative,
+    which the aging counts as zero.
+    """
+    ends = [end for _, end in rules.month_periods(as_of, months)][::-1]
+    issued = session.execute(
+        select(Invoice.issue_date, func.sum(Invoice.amount))
+        .where(
+            Invoice.company_id == company_id,
+            Invoice.currency == currency,
+            Invoice.status != InvoiceStatus.VOID.value,
+            Invoice.issue_date <= as_of,
+        )
+        .group_by(Invoice.issue_date)
+    ).all()
+    applied = session.execute(
+        select(Allocation.effective_on, Allocation.reversed_on, func.sum(Allocation.amount))
+        .join(Invoice, Invoice.id == Allocation.invoice_id)
+        .where(
+            Allocation.company_id == company_id,
+            Invoice.currency == currency,
+            Allocation.effective_on <= as_of,
+        )
+        .group_by(Allocation.effective_on, Allocation.reversed_on)
+    ).all()
+    sales = monthly_sales(
+        session, company_id=company_id, as_of=as_of, currency=currency, months=months + 11
+    )
+    points = []
+    for k, end in enumerate(ends):
+        invoiced = sum(int(total) for day, total in issued if day <= end)
+        paid = sum(
+            int(total) for eff, rev, total in applied if eff <= end and (rev is None or rev > end)
+        )
+        # The twelve months of sales up to this month end (skip the months after it).
+        later = months - 1 - k
+        window = sales[later : later + 12]
+        receivable = invoiced - paid
+        points.append(DsoPoint(end, receivable, rules.dso_countback(receivable, window)))
+    return points

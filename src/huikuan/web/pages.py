@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -9,12 +10,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
+from huikuan.core.audit import AuditHead
 from huikuan.core.dates import format_date
 from huikuan.core.errors import Forbidden
 from huikuan.core.money import format_amount
 from huikuan.customers.models import CUSTOMER_TYPE_LABELS_ZH, CustomerType
-from huikuan.ledger.aging import AgingBy, AgingReport, aging_report
+from huikuan.ledger.aging import AgingBy, AgingReport, DsoPoint, aging_report, dso_trend
 from huikuan.users.rules import Right
 from huikuan.users.service import (
     SESSION_LIFETIME,
@@ -68,6 +71,39 @@ def _bars(report: AgingReport) -> list[dict[str, object]]:
             "overdue": i > 0,
         }
         for i, name in enumerate(report.bucket_names)
+    ]
+
+
+# DSO trends by (company, date, audit sequence): any change to money appends to the audit
+# chain, so a cached trend is reused exactly until the ledger changes.
+_TRENDS: dict[tuple[int, dt.date, int], list[DsoPoint]] = {}
+
+
+def _dso_trend(session: Session, principal: Principal, as_of: dt.date) -> list[DsoPoint]:
+    head = session.get(AuditHead, principal.company.id)
+    key = (principal.company.id, as_of, head.seq if head else 0)
+    if key not in _TRENDS:
+        if len(_TRENDS) > 256:
+            _TRENDS.clear()
+        _TRENDS[key] = dso_trend(
+            session,
+            company_id=principal.company.id,
+            as_of=as_of,
+            currency=principal.company.currency,
+        )
+    return _TRENDS[key]
+
+
+def _trend_bars(trend: list[DsoPoint]) -> list[dict[str, object]]:
+    """Columns for the DSO chart, scaled to the highest month."""
+    highest = max((p.dso_days or 0 for p in trend), default=0) or 1
+    return [
+        {
+            "label": p.month_end.strftime("%Y-%m"),
+            "days": p.dso_days,
+            "height": round(120 * (p.dso_days or 0) / highest),
+        }
+        for p in trend
     ]
 
 
@@ -162,6 +198,7 @@ def aging_page(
         only=principal.scope.only,
     )  # fmt: skip
     top = sorted(report.rows, key=lambda r: r.total, reverse=True)[:PAGE_ROWS]
+    trend = _dso_trend(session, principal, as_of) if principal.scope.only is None else []
     overdue = report.total - report.bucket_totals[report.bucket_names[0]]
     context = {
         "t": _t(lang),
@@ -176,6 +213,15 @@ def aging_page(
         "bars": _bars(report),
         "bar_width": BAR_WIDTH,
         "groupings": [g.value for g in AgingBy],
+        "trend": trend,
+        "trend_bars": _trend_bars(trend),
+        "top_overdue": sorted(
+            (r for r in report.rows if r.total - r.buckets[report.bucket_names[0]] > 0),
+            key=lambda r: r.total - r.buckets[report.bucket_names[0]],
+            reverse=True,
+        )[:10]
+        if report.by is AgingBy.CUSTOMER
+        else [],
     }
     response = TEMPLATES.TemplateResponse(request, "aging.html", context)
     response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
