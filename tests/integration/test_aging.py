@@ -221,7 +221,9 @@ def test_dso_counts_back_through_monthly_sales(session: Session, company: Compan
     assert report.dso_days == 45.5
 
 
-def test_the_dso_trend_agrees_with_the_aging_at_every_month_end(session: Session, company: Company) -> None:
+def test_the_dso_trend_agrees_with_the_aging_at_every_month_end(
+    session: Session, company: Company
+) -> None:
     random_ledger(session, company, 5)
     from huikuan.ledger.aging import dso_trend
 

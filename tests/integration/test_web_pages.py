@@ -43,7 +43,9 @@ def test_the_aging_page_in_chinese_then_english_remembered(
         assert "¥1,234,567.89" in html  # the overdue invoice, in bucket 31-60 and overdue card
         assert "华东建材有限公司" in html
         assert "<svg" in html and "<script" not in html
-        assert 'id="dso-trend"' in html and html.count('text-anchor="middle" class="bar-label"') == 12
+        assert (
+            'id="dso-trend"' in html and html.count('text-anchor="middle" class="bar-label"') == 12
+        )
         assert ">2023-04<" in html and ">2024-03<" in html  # twelve month ends up to the date
         top = html.split('id="top-overdue"')[1].split("</table>")[0]
         assert "华东建材有限公司" in top and "¥1,234,567.89" in top
