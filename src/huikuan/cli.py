@@ -19,7 +19,7 @@ from huikuan.core.company import create_company, resolve_company
 from huikuan.core.dates import DateError, parse_date, today
 from huikuan.core.db import make_engine, session_factory, unit_of_work
 from huikuan.core.errors import HuikuanError, ImportRejected
-from huikuan.core.migrate import upgrade_to_head
+from huikuan.core.migrate import schema_is_current, upgrade_to_head
 from huikuan.core.settings import Settings
 from huikuan.ledger import aging_output
 from huikuan.ledger.aging import AgingBy, aging_report
@@ -57,6 +57,12 @@ def transaction(db: str | None) -> Iterator[Session]:
     """One unit of work on the configured database; domain errors become clean exits."""
     engine = make_engine(settings_for(db).database_url)
     try:
+        with engine.connect() as connection:
+            current = schema_is_current(connection)
+        if not current:
+            fail(
+                "数据库未初始化或版本较旧，请先运行 huikuan init / the database is not initialised or is older than this version: run huikuan init first"
+            )
         with unit_of_work(session_factory(engine)) as session:
             yield session
     finally:

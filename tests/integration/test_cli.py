@@ -141,3 +141,10 @@ def test_ledger_check_reports_a_tampered_balance(tmp_path: Path) -> None:
     result = runner.invoke(app, ["ledger", "check", "--db", url])
     assert result.exit_code == 1
     assert "INV-2" in result.output
+
+
+def test_commands_on_a_database_never_initialised_say_to_run_init(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = runner.invoke(app, ["aging", "--db", url])
+    assert result.exit_code == 1
+    assert "run huikuan init first" in result.output

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from huikuan.core.db import normalise_url
 
@@ -23,3 +26,9 @@ def alembic_config(database_url: str) -> Config:
 def upgrade_to_head(database_url: str) -> None:
     """Bring the database schema up to date. Safe to run again: it does nothing when current."""
     command.upgrade(alembic_config(database_url), "head")
+
+
+def schema_is_current(connection: Connection) -> bool:
+    """Whether the database was migrated to the version this release expects."""
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    return MigrationContext.configure(connection).get_current_revision() == head

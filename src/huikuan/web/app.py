@@ -7,8 +7,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -27,7 +25,7 @@ from huikuan.core.errors import (
     NotAuthenticated,
     NotFound,
 )
-from huikuan.core.migrate import MIGRATIONS
+from huikuan.core.migrate import schema_is_current
 from huikuan.core.settings import Settings
 from huikuan.customers.api import router as customers_router
 from huikuan.ledger.api import router as ledger_router
@@ -36,7 +34,6 @@ from huikuan.web.i18n import LANG_COOKIE, Lang, localise, pick_lang
 from huikuan.web.schemas import ErrorResponse
 
 STATIC = Path(__file__).resolve().parent / "static"
-HEAD_REVISION = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 STATUS_BY_ERROR = {
     NotAuthenticated: 401,
     Forbidden: 403,
@@ -111,13 +108,15 @@ def _health_router() -> APIRouter:
         """Readiness: the database answers and its schema is the one this version expects."""
         try:
             with request.app.state.engine.connect() as conn:
-                current = MigrationContext.configure(conn).get_current_revision()
+                current = schema_is_current(conn)
         except Exception:
             return _error(
                 503, "database_unavailable", "数据库不可用 / database unavailable", request
             )
-        if current != HEAD_REVISION:
-            message = f"数据库结构需要升级（huikuan init）/ database schema needs upgrading (huikuan init): {current}"
+        if not current:
+            message = (
+                "数据库结构需要升级（huikuan init）/ database schema needs upgrading (huikuan init)"
+            )
             return _error(503, "schema_outdated", message, request)
         return Health(status="ok", database="ok", version=__version__)
 
