@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from huikuan.core.models import Company
 from huikuan.core.settings import Settings
-from huikuan.ledger.models import Payment
+from huikuan.ledger.models import Invoice, Payment
 from huikuan.web.app import create_app
 
 from .ledger_builders import customer, invoice
@@ -130,3 +130,33 @@ def test_a_collector_may_not_enter_payments(
         )
         assert refused.status_code == 403
     assert session.scalar(select(func.count()).select_from(Payment)) == 0
+
+
+def test_entering_an_invoice_with_terms_and_refusing_a_duplicate_number(
+    database_url: str, session: Session, company: Company
+) -> None:
+    shop(session, company)
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        sign_in(client, "finance")
+        csrf = csrf_of(client.get("/invoices").text)
+        entered = client.post(
+            "/invoices",
+            data={"csrf": csrf, "customer": "C002", "number": "INV-77", "issue_date": "2024-04-01",
+                  "terms_days": "45", "amount": "８８８.８８"},
+        )  # fmt: skip
+        assert "西部机械有限公司" in entered.text and "¥888.88" in entered.text
+        assert (
+            "2024-05-16" in client.get("/invoices", params={"customer": "C002"}).text
+        )  # due = +45 days
+        again = client.post(
+            "/invoices",
+            data={
+                "csrf": csrf,
+                "customer": "C002",
+                "number": "INV-77",
+                "issue_date": "2024-04-02",
+                "amount": "1",
+            },
+        )
+        assert again.status_code == 422 and "发票号 INV-77 已存在" in again.text
+    assert session.scalar(select(func.count()).where(Invoice.number == "INV-77")) == 1

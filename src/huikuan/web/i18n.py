@@ -138,6 +138,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "confirm_import": ("确认导入", "Import now"),
     "dso_trend": ("DSO 走势（月末，天）", "DSO by month end (days)"),
     "top_overdue": ("逾期金额最多的客户", "Customers with the most overdue"),
+    "enter_invoice": ("登记发票", "Enter an invoice"),
+    "order_number": ("订单号", "Order number"),
     "sign_in": ("登录", "Sign in"),
     "sign_out": ("退出", "Sign out"),
     "username": ("用户名", "User name"),

@@ -20,7 +20,7 @@ from huikuan.ledger.imports import split_invoice_numbers
 from huikuan.ledger.models import InvoiceStatus, Payment
 from huikuan.ledger.queries import InvoiceFilter, list_invoices
 from huikuan.users.rules import Right, may
-from huikuan.web.deps import AsOfDep, Principal, SessionDep, require
+from huikuan.web.deps import AsOfDep, Principal, SessionDep, now, require
 from huikuan.web.i18n import Lang, localise
 from huikuan.web.pages import TEMPLATES, _t, check_csrf, page_lang
 from huikuan.web.xlsx import xlsx_response
@@ -77,6 +77,68 @@ def invoices_page(
         "buckets": [b.name for b in rules.aging_buckets()],
     }  # fmt: skip
     return TEMPLATES.TemplateResponse(request, "invoices.html", context)
+
+
+@router.post("/invoices", response_model=None)
+def enter_invoice(
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+    csrf: Annotated[str, Form(max_length=100)],
+    customer: Annotated[str, Form(max_length=60)],
+    number: Annotated[str, Form(max_length=60)],
+    issue_date: Annotated[str, Form(max_length=20)],
+    amount: Annotated[str, Form(max_length=40)],
+    due_date: Annotated[str, Form(max_length=20)] = "",
+    terms_days: Annotated[str, Form(max_length=5)] = "",
+    order_number: Annotated[str, Form(max_length=60)] = "",
+) -> Response:
+    """Enter one invoice: due date given, or issue date plus payment terms in days."""
+    check_csrf(principal, csrf)
+    lang = page_lang(principal, None)
+    try:
+        issued = parse_date(issue_date)
+        due = (
+            parse_date(due_date)
+            if due_date.strip()
+            else issued + dt.timedelta(days=int(terms_days or 0))
+        )
+        fen = parse_amount(amount)
+    except (DateError, AmountError, ValueError) as exc:
+        return _invoice_error(request, session, principal, lang, str(exc))
+    target = find_visible_customer(
+        session, company_id=principal.company.id, code=customer.strip(), only=principal.scope.only
+    )
+    if target is None:
+        return _invoice_error(
+            request, session, principal, lang, f"没有客户 {customer} / no customer {customer}"
+        )
+    try:
+        with session.begin_nested():
+            service.record_invoice(
+                session, actor=principal.actor(request), company_id=principal.company.id, customer=target,
+                number=number.strip(), issue_date=issued, due_date=due, amount=fen,
+                currency=principal.company.currency, order_number=order_number.strip(),
+            )  # fmt: skip
+    except HuikuanError as exc:
+        return _invoice_error(request, session, principal, lang, exc.message)
+    return RedirectResponse(f"/customers/{target.code}?as_of={issued.isoformat()}", status_code=303)
+
+
+def _invoice_error(
+    request: Request, session: SessionDep, principal: Principal, lang: Lang, message: str
+) -> HTMLResponse:
+    as_of = now().date()
+    rows, total = list_invoices(
+        session, company_id=principal.company.id, flt=_invoice_filter(principal, as_of, None, None, None),
+        as_of=as_of, page=1, page_size=PAGE_SIZE,
+    )  # fmt: skip
+    context = {
+        **_base(principal, lang), "rows": rows, "total": total, "page": 1, "pages": max(1, -(-total // PAGE_SIZE)),
+        "as_of": as_of, "customer": "", "status": "", "bucket": "", "query": "",
+        "buckets": [b.name for b in rules.aging_buckets()], "error": localise(message, lang),
+    }  # fmt: skip
+    return TEMPLATES.TemplateResponse(request, "invoices.html", context, status_code=422)
 
 
 @router.get("/invoices.xlsx")
