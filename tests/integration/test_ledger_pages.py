@@ -78,6 +78,12 @@ def test_entering_a_payment_pays_the_oldest_invoice_and_changes_the_aging(
         assert re.search(r"bucket=61-90[^>]*>¥0\.00<", totals)  # INV-OLD paid
         assert re.search(r"bucket=1-30[^>]*>¥1,000\.00<", totals)  # 300.00 + 700.00 left
         assert "¥1,200.00" in client.get("/payments").text
+        assert "¥1,200.00" not in client.get("/payments", params={"customer": "C002"}).text
+        export = client.get("/payments.xlsx", params={"customer": "C001"})
+        sheet = load_workbook(io.BytesIO(export.content)).active
+        assert sheet is not None
+        rows = list(sheet.iter_rows(values_only=True))
+        assert len(rows) == 2 and rows[1][1:4] == ("C001", "华东建材有限公司", 1200)
 
 
 def test_a_bad_amount_is_explained_and_nothing_is_written(

@@ -186,14 +186,19 @@ def _base(principal: Principal, lang: Lang) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _payments(session: SessionDep, principal: Principal) -> list[tuple[Payment, Customer]]:
+def _payments(
+    session: SessionDep, principal: Principal, customer: str | None = None, limit: int = PAGE_SIZE
+) -> list[tuple[Payment, Customer]]:
+    """The latest payments the user may see, newest first, optionally of one customer."""
     query = (
         select(Payment, Customer)
         .join(Customer, Customer.id == Payment.customer_id)
         .where(Payment.company_id == principal.company.id)
         .order_by(Payment.received_on.desc(), Payment.id.desc())
-        .limit(PAGE_SIZE)
+        .limit(limit)
     )
+    if customer:
+        query = query.where(Customer.code == customer)
     if principal.scope.only is not None:
         query = query.where(getattr(Customer, principal.scope.only[0]) == principal.scope.only[1])
     return [(p, c) for p, c in session.execute(query)]
@@ -205,13 +210,38 @@ def payments_page(
     session: SessionDep,
     principal: Reader,
     lang: Annotated[str | None, Query()] = None,
-    error: str | None = None,
+    customer: Annotated[str | None, Query(max_length=60)] = None,
 ) -> HTMLResponse:
     chosen = page_lang(principal, lang)
-    context = {**_base(principal, chosen), "rows": _payments(session, principal), "error": error}
-    return TEMPLATES.TemplateResponse(
-        request, "payments.html", context, status_code=422 if error else 200
-    )
+    rows = _payments(session, principal, customer)
+    context = {**_base(principal, chosen), "rows": rows, "error": None, "customer": customer or ""}
+    return TEMPLATES.TemplateResponse(request, "payments.html", context)
+
+
+@router.get("/payments.xlsx")
+def payments_export(
+    session: SessionDep,
+    principal: Reader,
+    customer: Annotated[str | None, Query(max_length=60)] = None,
+) -> Response:
+    rows = _payments(session, principal, customer, limit=EXPORT_LIMIT)
+    headers = [
+        "收款日期",
+        "客户编码",
+        "客户名称",
+        "金额",
+        "方式",
+        "流水号",
+        "付款方",
+        "未核销",
+        "冲销日期",
+    ]
+    table = (
+        [p.received_on, c.code, c.name, Money(p.amount), p.method, p.reference, p.payer_name,
+         Money(p.unapplied_amount), p.reversed_on]
+        for p, c in rows
+    )  # fmt: skip
+    return xlsx_response("收款", headers, table, "payments.xlsx")
 
 
 @router.post("/payments", response_model=None)
