@@ -234,3 +234,18 @@ def test_the_dso_trend_agrees_with_the_aging_at_every_month_end(
         report = aging_report(session, company_id=company.id, as_of=point.month_end)
         assert point.receivables == report.total, point.month_end
         assert point.dso_days == report.dso_days, point.month_end
+
+
+def test_the_most_overdue_view_keeps_the_full_totals(session: Session, company: Company) -> None:
+    random_ledger(session, company, 6)
+    full = aging_report(session, company_id=company.id, as_of=D(2024, 12, 31))
+    top = aging_report(session, company_id=company.id, as_of=D(2024, 12, 31), most_overdue=3)
+    overdue = sorted((r.total - r.buckets["current"] for r in full.rows), reverse=True)
+    assert [r.total - r.buckets["current"] for r in top.rows] == [o for o in overdue if o > 0][:3]
+    assert (top.total, top.bucket_totals, top.row_count) == (
+        full.total,
+        full.bucket_totals,
+        len(full.rows),
+    )
+    past = aging_report(session, company_id=company.id, as_of=D(2024, 3, 31), most_overdue=2)
+    assert past.total == aging_report(session, company_id=company.id, as_of=D(2024, 3, 31)).total

@@ -195,9 +195,9 @@ def aging_page(
     company = principal.company
     report = aging_report(
         session, company_id=company.id, as_of=as_of, by=by, currency=company.currency,
-        only=principal.scope.only,
+        only=principal.scope.only, most_overdue=PAGE_ROWS,
     )  # fmt: skip
-    top = sorted(report.rows, key=lambda r: r.total, reverse=True)[:PAGE_ROWS]
+    top = report.rows
     trend = _dso_trend(session, principal, as_of) if principal.scope.only is None else []
     overdue = report.total - report.bucket_totals[report.bucket_names[0]]
     context = {
@@ -208,7 +208,7 @@ def aging_page(
         "csrf": principal.csrf_token or "",
         "report": report,
         "rows": [(r, _row_name(report, r.key, r.name, lang)) for r in top],
-        "hidden": max(0, len(report.rows) - PAGE_ROWS),
+        "hidden": max(0, report.row_count - len(report.rows)),
         "overdue": overdue,
         "bars": _bars(report),
         "bar_width": BAR_WIDTH,
