@@ -166,3 +166,20 @@ def test_entering_an_invoice_with_terms_and_refusing_a_duplicate_number(
         )
         assert again.status_code == 422 and "发票号 INV-77 已存在" in again.text
     assert session.scalar(select(func.count()).where(Invoice.number == "INV-77")) == 1
+
+
+def test_the_dashboard_shows_a_new_invoice_at_once(
+    database_url: str, session: Session, company: Company
+) -> None:
+    """The dashboard keeps its figures until the ledger changes; a change shows on the next view."""
+    shop(session, company)
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        sign_in(client, "finance")
+        assert "¥2,200.00" in client.get("/", params={"as_of": "2024-04-01"}).text
+        csrf = csrf_of(client.get("/invoices").text)
+        client.post(
+            "/invoices",
+            data={"csrf": csrf, "customer": "C001", "number": "INV-9", "issue_date": "2024-03-20",
+                  "terms_days": "30", "amount": "100"},
+        )  # fmt: skip
+        assert "¥2,300.00" in client.get("/", params={"as_of": "2024-04-01"}).text

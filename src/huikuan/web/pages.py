@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -74,24 +75,33 @@ def _bars(report: AgingReport) -> list[dict[str, object]]:
     ]
 
 
-# DSO trends by (company, date, audit sequence): any change to money appends to the audit
-# chain, so a cached trend is reused exactly until the ledger changes.
-_TRENDS: dict[tuple[int, dt.date, int], list[DsoPoint]] = {}
+# Dashboard figures by (what, company, date, grouping, scope, audit sequence). Every change to
+# money appends to the company's audit chain, so a cached figure is reused exactly until the
+# ledger changes, and recomputed on the first view after it.
+_DASHBOARD: dict[tuple[object, ...], Any] = {}
+
+
+def _ledger_version(session: Session, company_id: int) -> tuple[str, int]:
+    """Which database and how far its company's audit chain has grown."""
+    head = session.get(AuditHead, company_id)
+    return str(session.get_bind().engine.url), head.seq if head else 0
+
+
+def _cached(key: tuple[object, ...], compute: Callable[[], Any]) -> Any:
+    if key not in _DASHBOARD:
+        if len(_DASHBOARD) > 512:
+            _DASHBOARD.clear()
+        _DASHBOARD[key] = compute()
+    return _DASHBOARD[key]
 
 
 def _dso_trend(session: Session, principal: Principal, as_of: dt.date) -> list[DsoPoint]:
-    head = session.get(AuditHead, principal.company.id)
-    key = (principal.company.id, as_of, head.seq if head else 0)
-    if key not in _TRENDS:
-        if len(_TRENDS) > 256:
-            _TRENDS.clear()
-        _TRENDS[key] = dso_trend(
-            session,
-            company_id=principal.company.id,
-            as_of=as_of,
-            currency=principal.company.currency,
-        )
-    return _TRENDS[key]
+    company = principal.company
+    key = ("trend", company.id, as_of, _ledger_version(session, company.id))
+    return _cached(
+        key,
+        lambda: dso_trend(session, company_id=company.id, as_of=as_of, currency=company.currency),
+    )
 
 
 def _trend_bars(trend: list[DsoPoint]) -> list[dict[str, object]]:
@@ -193,9 +203,20 @@ def aging_page(
 ) -> HTMLResponse:
     lang = page_lang(principal, set_lang)
     company = principal.company
-    report = aging_report(
-        session, company_id=company.id, as_of=as_of, by=by, currency=company.currency,
-        only=principal.scope.only, most_overdue=PAGE_ROWS,
+    key = (
+        "aging",
+        company.id,
+        as_of,
+        by,
+        principal.scope.only,
+        _ledger_version(session, company.id),
+    )
+    report: AgingReport = _cached(
+        key,
+        lambda: aging_report(
+            session, company_id=company.id, as_of=as_of, by=by, currency=company.currency,
+            only=principal.scope.only, most_overdue=PAGE_ROWS,
+        ),
     )  # fmt: skip
     top = report.rows
     trend = _dso_trend(session, principal, as_of) if principal.scope.only is None else []
