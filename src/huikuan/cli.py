@@ -21,7 +21,7 @@ from huikuan.core.db import make_engine, session_factory, unit_of_work
 from huikuan.core.errors import HuikuanError, ImportRejected
 from huikuan.core.migrate import schema_is_current, upgrade_to_head
 from huikuan.core.settings import Settings
-from huikuan.ledger import aging_output
+from huikuan.ledger import aging_output, daily_totals
 from huikuan.ledger.aging import AgingBy, aging_report
 from huikuan.ledger.rules import parse_bucket_limits
 from huikuan.ledger.service import ledger_discrepancies
@@ -182,11 +182,34 @@ def ledger_check(db: DbOption = None, company: CompanyOption = None) -> None:
     with transaction(db) as session:
         co = resolve_company(session, company)
         problems = ledger_discrepancies(session, company_id=co.id)
+        stored = daily_totals.stored_totals(session, co.id)
+        computed = daily_totals.computed_totals(session, co.id)
     if problems:
-        for number, kept, computed in problems[:100]:
-            typer.echo(f"发票 {number}: 记录未结 {kept} 分, 按核销计算 {computed} 分", err=True)
+        for number, kept, computed_open in problems[:100]:
+            typer.echo(
+                f"发票 {number}: 记录未结 {kept} 分, 按核销计算 {computed_open} 分", err=True
+            )
         fail(f"{len(problems)} 张发票不一致 / invoices disagree")
+    if stored != computed:
+        days = sorted(k for k in set(stored) | set(computed) if stored.get(k) != computed.get(k))
+        for currency, day in days[:20]:
+            typer.echo(
+                f"{day} {currency}: 记录 {stored.get((currency, day))} / 计算 {computed.get((currency, day))}",
+                err=True,
+            )
+        fail(
+            "每日汇总与台账不一致（可用 huikuan ledger rebuild-days 重建）/ day totals disagree with the ledger (rebuild with huikuan ledger rebuild-days)"
+        )
     typer.echo("台账一致 ledger consistent")
+
+
+@ledger_app.command("rebuild-days")
+def ledger_rebuild_days(db: DbOption = None, company: CompanyOption = None) -> None:
+    """Recompute the day totals behind DSO trends from the invoices and allocations."""
+    with transaction(db) as session:
+        co = resolve_company(session, company)
+        daily_totals.rebuild(session, co.id)
+    typer.echo("每日汇总已重建 day totals rebuilt")
 
 
 @app.command()

@@ -249,3 +249,20 @@ def test_the_most_overdue_view_keeps_the_full_totals(session: Session, company: 
     )
     past = aging_report(session, company_id=company.id, as_of=D(2024, 3, 31), most_overdue=2)
     assert past.total == aging_report(session, company_id=company.id, as_of=D(2024, 3, 31)).total
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_day_totals_stay_in_step_with_every_change(
+    session: Session, company: Company, seed: int
+) -> None:
+    from huikuan.ledger import daily_totals
+    from tests.actors import ACTOR
+
+    random_ledger(session, company, seed)
+    extra = customer(session, company, "V1", "作废测试")
+    invoice(session, company, extra, "VOID-1", D(2024, 5, 5), 777)
+    service.void_invoice(session, actor=ACTOR, company_id=company.id, number="VOID-1")
+    session.commit()
+    assert daily_totals.stored_totals(session, company.id) == daily_totals.computed_totals(
+        session, company.id
+    )

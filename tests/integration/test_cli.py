@@ -143,6 +143,23 @@ def test_ledger_check_reports_a_tampered_balance(tmp_path: Path) -> None:
     assert "INV-2" in result.output
 
 
+def test_ledger_check_reports_day_totals_that_disagree_and_rebuild_mends_them(
+    tmp_path: Path,
+) -> None:
+    url = prepared_database(tmp_path)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE ledger_day SET invoiced = invoiced + 1 WHERE day = '2024-05-20'"
+        )
+    engine.dispose()
+    broken = runner.invoke(app, ["ledger", "check", "--db", url])
+    assert broken.exit_code == 1
+    assert "2024-05-20" in broken.output and "day totals disagree" in broken.output
+    assert runner.invoke(app, ["ledger", "rebuild-days", "--db", url]).exit_code == 0
+    assert runner.invoke(app, ["ledger", "check", "--db", url]).exit_code == 0
+
+
 def test_commands_on_a_database_never_initialised_say_to_run_init(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     result = runner.invoke(app, ["aging", "--db", url])

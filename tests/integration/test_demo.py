@@ -11,6 +11,7 @@ from huikuan.core.models import Company
 from huikuan.customers.models import Contact, Customer
 from huikuan.customers.service import create_customer
 from huikuan.demo.generator import DemoSpec, build_demo
+from huikuan.ledger import daily_totals
 from huikuan.ledger.aging import aging_report
 from huikuan.ledger.models import Allocation, CreditNote, Invoice, Payment
 from huikuan.ledger.service import ledger_discrepancies
@@ -30,6 +31,9 @@ def test_the_demo_ledger_is_consistent_and_covers_every_bucket(
 ) -> None:
     build(engine, company)
     assert ledger_discrepancies(session, company_id=company.id) == []
+    assert daily_totals.stored_totals(session, company.id) == daily_totals.computed_totals(
+        session, company.id
+    )
     types = set(session.scalars(select(Customer.customer_type).distinct()))
     assert types == {"project", "dealer", "industrial", "retail_chain", "other"}
     report = aging_report(session, company_id=company.id, as_of=AS_OF)

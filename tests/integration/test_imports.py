@@ -18,6 +18,7 @@ from huikuan.core.models import Company
 from huikuan.core.tabular import read_table
 from huikuan.customers.imports import import_customers
 from huikuan.customers.models import Contact, Customer
+from huikuan.ledger import daily_totals
 from huikuan.ledger.imports import import_invoices, import_payments
 from huikuan.ledger.models import Allocation, Invoice, Payment
 from tests.actors import ACTOR
@@ -256,6 +257,9 @@ def test_payments_pay_named_invoices_or_the_oldest_and_keep_the_rest_as_credit(
     )
     assert (again.created, again.unchanged) == (0, 4)
     assert session.scalar(select(func.count()).select_from(Payment)) == 4
+    assert daily_totals.stored_totals(session, company.id) == daily_totals.computed_totals(
+        session, company.id
+    )
     assert session.scalar(select(func.sum(Allocation.amount))) == 129999
 
 

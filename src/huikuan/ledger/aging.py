@@ -29,8 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from huikuan.customers.models import CUSTOMER_TYPE_LABELS_ZH, Customer, CustomerType
-from huikuan.ledger import rules
-from huikuan.ledger.models import Allocation, Invoice, InvoiceStatus
+from huikuan.ledger import daily_totals, rules
+from huikuan.ledger.models import Allocation, Invoice, InvoiceStatus, LedgerDay
 
 UNASSIGNED_ZH = "（未分配）"
 
@@ -299,30 +299,22 @@ def _key_and_name(by: AgingBy, record) -> tuple[str, str]:
 def monthly_sales(
     session: Session, *, company_id: int, as_of: dt.date, currency: str, months: int = 12
 ) -> list[rules.PeriodSales]:
-    """Credit sales invoiced in each month back from ``as_of`` (most recent first), in one
-    statement with one conditional sum per month."""
+    """Credit sales invoiced in each month back from ``as_of`` (most recent first), from the
+    ledger's day totals: at most a few hundred rows, whatever the number of invoices."""
     periods = rules.month_periods(as_of, months)
-    sums = [
-        func.sum(
-            case(
-                (and_(Invoice.issue_date >= start, Invoice.issue_date <= end), Invoice.amount),
-                else_=0,
-            )
+    days = session.execute(
+        select(LedgerDay.day, LedgerDay.invoiced).where(
+            LedgerDay.company_id == company_id,
+            LedgerDay.currency == currency,
+            LedgerDay.day >= periods[-1][0],
+            LedgerDay.day <= as_of,
+        )
+    ).all()
+    return [
+        rules.PeriodSales(
+            start, end, sum(int(amount) for day, amount in days if start <= day <= end)
         )
         for start, end in periods
-    ]
-    row = session.execute(
-        select(*sums).where(
-            Invoice.company_id == company_id,
-            Invoice.currency == currency,
-            Invoice.issue_date >= periods[-1][0],
-            Invoice.issue_date <= as_of,
-            Invoice.status != InvoiceStatus.VOID.value,
-        )
-    ).one()
-    return [
-        rules.PeriodSales(start, end, int(v or 0))
-        for (start, end), v in zip(periods, row, strict=True)
     ]
 
 
@@ -346,45 +338,22 @@ def dso_trend(
 ) -> list[DsoPoint]:
     """DSO at each of the last ``months`` month ends (the last one being ``as_of``), oldest first.
 
-    Receivables at each date come from two grouped statements — invoiced amounts by issue date,
-    and applied amounts by (effective date, reversal date) — a few thousand rows at most, summed
-    here per month end; no aging is run twelve times. This is the ledger's balance; it differs
-    from the aging total only where back-dated entries made an invoice's past balance negative,
-    which the aging counts as zero.
+    Receivables come from the ledger's day totals (``ledger_day``): a few hundred rows, not
+    every invoice. This is the ledger's balance; it differs from the aging total only where
+    back-dated entries made an invoice's past balance negative, which the aging counts as zero.
     """
     ends = [end for _, end in rules.month_periods(as_of, months)][::-1]
-    issued = session.execute(
-        select(Invoice.issue_date, func.sum(Invoice.amount))
-        .where(
-            Invoice.company_id == company_id,
-            Invoice.currency == currency,
-            Invoice.status != InvoiceStatus.VOID.value,
-            Invoice.issue_date <= as_of,
-        )
-        .group_by(Invoice.issue_date)
-    ).all()
-    applied = session.execute(
-        select(Allocation.effective_on, Allocation.reversed_on, func.sum(Allocation.amount))
-        .join(Invoice, Invoice.id == Allocation.invoice_id)
-        .where(
-            Allocation.company_id == company_id,
-            Invoice.currency == currency,
-            Allocation.effective_on <= as_of,
-        )
-        .group_by(Allocation.effective_on, Allocation.reversed_on)
-    ).all()
+    receivables = daily_totals.receivables_at(
+        session, company_id=company_id, currency=currency, days=ends
+    )
     sales = monthly_sales(
         session, company_id=company_id, as_of=as_of, currency=currency, months=months + 11
     )
     points = []
-    for k, end in enumerate(ends):
-        invoiced = sum(int(total) for day, total in issued if day <= end)
-        paid = sum(
-            int(total) for eff, rev, total in applied if eff <= end and (rev is None or rev > end)
-        )
+    for k, (end, receivable) in enumerate(zip(ends, receivables, strict=True)):
         # The twelve months of sales up to this month end (skip the months after it).
         later = months - 1 - k
-        window = sales[later : later + 12]
-        receivable = invoiced - paid
-        points.append(DsoPoint(end, receivable, rules.dso_countback(receivable, window)))
+        points.append(
+            DsoPoint(end, receivable, rules.dso_countback(receivable, sales[later : later + 12]))
+        )
     return points

@@ -25,7 +25,7 @@ from huikuan.core.money import AmountError, parse_amount
 from huikuan.core.tabular import FieldSpec, ImportResult, Row, Table, map_columns, rows_of
 from huikuan.customers.models import Customer, CustomerType
 from huikuan.customers.service import customer_facts
-from huikuan.ledger import service
+from huikuan.ledger import daily_totals, service
 from huikuan.ledger.models import Invoice, InvoiceStatus, Payment
 
 Progress = Callable[[int, int], None]
@@ -415,6 +415,11 @@ def import_invoices(
         if progress:
             progress(min(start + 5000, len(new)), len(new))
     result.created = len(new)
+    per_day: dict[tuple[str, dt.date], int] = {}
+    for r in new:
+        per_day[(r.currency, r.issue_date)] = per_day.get((r.currency, r.issue_date), 0) + r.amount
+    for (cur, day), amount in per_day.items():
+        daily_totals.add(session, company_id=company_id, currency=cur, day=day, invoiced=amount)
     record_change(
         session, actor=actor, company_id=company_id, entity="import", entity_id="invoices",
         action="import", after={

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from huikuan.core.audit import Actor, record_change
 from huikuan.core.errors import Conflict, InvalidInput, NotFound
 from huikuan.customers.models import Customer
-from huikuan.ledger import rules
+from huikuan.ledger import daily_totals, rules
 from huikuan.ledger.models import Allocation, CreditNote, Invoice, InvoiceStatus, Payment
 
 
@@ -58,6 +58,9 @@ def record_invoice(
     )
     session.add(invoice)
     session.flush()
+    daily_totals.add(
+        session, company_id=company_id, currency=currency, day=issue_date, invoiced=amount
+    )
     record_change(
         session, actor=actor, company_id=company_id, entity="invoice", entity_id=number,
         action="create", after=_invoice_facts(invoice, customer),
@@ -235,6 +238,10 @@ def _write_plan(
         )
         session.add(allocation)
         invoice.open_amount -= application.amount
+        daily_totals.add(
+            session, company_id=invoice.company_id, currency=invoice.currency,
+            day=allocation.effective_on, applied=application.amount,
+        )  # fmt: skip
         source.unapplied_amount -= application.amount
         written.append(allocation)
     session.flush()
@@ -301,7 +308,12 @@ def reverse_payment(
     }
     for allocation in allocations:
         allocation.reversed_on = max(reversed_on, allocation.effective_on)
-        invoices[allocation.invoice_id].open_amount += allocation.amount
+        invoice = invoices[allocation.invoice_id]
+        invoice.open_amount += allocation.amount
+        daily_totals.add(
+            session, company_id=company_id, currency=invoice.currency,
+            day=allocation.reversed_on, applied=-allocation.amount,
+        )  # fmt: skip
     payment.reversed_on = reversed_on
     payment.unapplied_amount = 0
     session.flush()
@@ -402,6 +414,10 @@ def void_invoice(session: Session, *, actor: Actor, company_id: int, number: str
     before = {"status": invoice.status, "open_amount": invoice.open_amount}
     invoice.status = InvoiceStatus.VOID.value
     invoice.open_amount = 0
+    daily_totals.add(
+        session, company_id=company_id, currency=invoice.currency, day=invoice.issue_date,
+        invoiced=-invoice.amount,
+    )  # fmt: skip
     record_change(
         session, actor=actor, company_id=company_id, entity="invoice", entity_id=number,
         action="void", before=before, after={"status": invoice.status, "open_amount": 0},
