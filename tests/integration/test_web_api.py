@@ -166,3 +166,19 @@ def test_readiness_reports_an_unmigrated_database(tmp_path) -> None:  # type: ig
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "schema_outdated"
         assert client.get("/api/health").status_code == 200
+
+
+def test_the_aging_api_pages_customers_and_keeps_the_full_totals(client: TestClient) -> None:
+    whole = client.get("/api/aging", params={"as_of": "2024-06-30"}).json()
+    first = client.get(
+        "/api/aging", params={"as_of": "2024-06-30", "page": 1, "page_size": 1}
+    ).json()
+    second = client.get(
+        "/api/aging", params={"as_of": "2024-06-30", "page": 2, "page_size": 1}
+    ).json()
+    assert whole["row_count"] == 2 and first["row_count"] == 2
+    assert [r["key"] for r in first["rows"]] == ["C001"] and [r["key"] for r in second["rows"]] == [
+        "C002"
+    ]
+    assert first["totals"] == whole["totals"] == second["totals"]
+    assert (first["page"], first["page_size"]) == (1, 1)

@@ -75,6 +75,7 @@ def aging_report(
     with_dso: bool = True,
     only: tuple[str, str] | None = None,
     most_overdue: int | None = None,
+    window: tuple[int, int] | None = None,
 ) -> AgingReport:
     """The aging on ``as_of``. ``only=("salesperson", "王强")`` restricts it to the customers
     assigned to one person (what a salesperson or collector may see); DSO is then left out,
@@ -82,7 +83,8 @@ def aging_report(
 
     ``most_overdue=N`` (by customer only) returns just the N customers with the most overdue,
     largest first, for dashboards; the totals still cover every customer, from one more
-    statement, so a page never has to fetch 100k rows to show fifty.
+    statement, so a page never has to fetch 100k rows to show fifty. ``window=(offset, limit)``
+    (by customer only) returns one page of customers in code order, with the same full totals.
     """
     buckets = rules.aging_buckets(limits)
     current = _kept_open_amounts_valid(session, company_id=company_id, as_of=as_of)
@@ -93,10 +95,11 @@ def aging_report(
     )
     per_customer = _per_customer(items, buckets, as_of)
     top = most_overdue if by is AgingBy.CUSTOMER else None
+    page = window if by is AgingBy.CUSTOMER else None
     rows = _aggregate(
-        session, per_customer=per_customer, buckets=buckets, by=by, only=only, top=top
+        session, per_customer=per_customer, buckets=buckets, by=by, only=only, top=top, window=page
     )
-    if top is None:
+    if top is None and page is None:
         row_count = len(rows)
         bucket_totals = {b.name: 0 for b in buckets}
         total = 0
@@ -218,7 +221,7 @@ def _per_customer(items, buckets, as_of):
 
 
 def _aggregate(
-    session: Session, *, per_customer, buckets, by: AgingBy, only=None, top=None
+    session: Session, *, per_customer, buckets, by: AgingBy, only=None, top=None, window=None
 ) -> list[AgingRow]:
     """Join the per-customer sums to customers and, for the other groupings, regroup by the key:
     joining 100k customers is cheaper than joining millions of invoice rows. Sums are cast to
@@ -230,6 +233,8 @@ def _aggregate(
         query = select(*key_columns, *sums)
         if top is None:
             query = query.order_by(Customer.code)
+            if window is not None:
+                query = query.offset(window[0]).limit(window[1])
         else:
             overdue = per_customer.c.total - per_customer.c.b0
             query = query.where(overdue > 0).order_by(overdue.desc(), Customer.code).limit(top)

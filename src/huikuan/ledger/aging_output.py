@@ -42,6 +42,7 @@ def to_json(report: AgingReport) -> dict[str, Any]:
             },
         },
         "dso_days": report.dso_days,
+        "row_count": report.row_count,
     }
 
 

@@ -112,9 +112,17 @@ class AgingPublic(BaseModel):
     rows: list[AgingRowPublic]
     totals: AgingTotals
     dso_days: float | None = Field(description="Days sales outstanding, countback method")
+    row_count: int = Field(description="Rows in the whole report; rows holds one page when paged")
+    page: int | None = Field(default=None, description="The page returned, when paged")
+    page_size: int | None = Field(default=None, description="Rows per page, when paged")
 
 
-@router.get("/aging", response_model=AgingPublic, responses=ERROR_RESPONSES)
+@router.get(
+    "/aging",
+    response_model=AgingPublic,
+    responses=ERROR_RESPONSES,
+    response_model_exclude_unset=True,
+)
 def aging(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require(Right.READ_LEDGER))],
@@ -129,6 +137,10 @@ def aging(
         ),
     ] = "30,60,90,180,365",
     currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    page: Annotated[
+        int | None, Query(ge=1, le=1_000_000, description="By customer: one page of customers")
+    ] = None,
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Any:
     """The aging of open receivables on ``as_of``: the same JSON as ``huikuan aging --format json``."""
     try:
@@ -143,5 +155,9 @@ def aging(
         limits=limits,
         currency=(currency or principal.company.currency).upper(),
         only=principal.scope.only,
+        window=((page - 1) * page_size, page_size) if page else None,
     )
-    return aging_output.to_json(report)
+    body = aging_output.to_json(report)
+    if page and by is AgingBy.CUSTOMER:
+        body.update(page=page, page_size=page_size)
+    return body
