@@ -17,12 +17,12 @@ from huikuan.cli import (
     transaction,
 )
 from huikuan.core.company import resolve_company
+from huikuan.core.dates import today
 from huikuan.core.errors import HuikuanError
 from huikuan.core.money import format_amount
 from huikuan.core.tabular import ImportResult, parse_overrides, read_table
-from huikuan.customers.imports import import_customers
+from huikuan.importing import ImportOptions, run_import
 from huikuan.ledger import exports
-from huikuan.ledger.imports import import_invoices, import_payments
 
 import_app = typer.Typer(help="Import from CSV (UTF-8 or GBK) or XLSX. 导入", no_args_is_help=True)
 export_app = typer.Typer(
@@ -52,12 +52,19 @@ def _progress(done: int, total: int) -> None:
         typer.echo(f"  {done}/{total} ({done * 100 // total}%)", err=True)
 
 
-def _run(kind: str, db: str | None, company: str | None, dry_run: bool, work) -> None:
+def _import(
+    kind: str, file: Path, map_: list[str] | None, options_for, db: str | None, company: str | None,
+    dry_run: bool,
+) -> None:  # fmt: skip
+    """Read, validate and write one file in one transaction; a dry run rolls it back."""
     result = ImportResult()
     try:
         with transaction(db) as session:
             co = resolve_company(session, company)
-            result = work(session, co)
+            result = run_import(
+                kind, session, actor=cli_actor(), company=co, table=read_table(file),
+                overrides=parse_overrides(map_ or []), options=options_for(),
+            )  # fmt: skip
             if dry_run:
                 raise DryRun
     except DryRun:
@@ -82,20 +89,15 @@ def import_customers_command(
 ) -> None:
     """Customers by code: new ones created, changed ones updated; contacts kept as history."""
     day = as_of_date(as_of)
-
-    def work(session, co):
-        table = read_table(file)
-        return import_customers(
-            session,
-            actor=cli_actor(),
-            company_id=co.id,
-            table=table,
-            overrides=parse_overrides(map_ or []),
-            as_of=day,
-            progress=_progress,
-        )
-
-    _run("customers", db, company, dry_run, work)
+    _import(
+        "customers",
+        file,
+        map_,
+        lambda: ImportOptions(as_of=day, progress=_progress),
+        db,
+        company,
+        dry_run,
+    )
 
 
 @import_app.command("invoices")
@@ -112,20 +114,15 @@ def import_invoices_command(
 ) -> None:
     """Invoices by number; an invoice already imported with the same facts is skipped."""
 
-    def work(session, co):
-        return import_invoices(
-            session,
-            actor=cli_actor(),
-            company_id=co.id,
-            table=read_table(file),
-            overrides=parse_overrides(map_ or []),
-            currency=co.currency,
+    def options() -> ImportOptions:
+        return ImportOptions(
+            as_of=today(),
             date_format=date_format,
             create_customers=create_customers,
             progress=_progress,
         )
 
-    _run("invoices", db, company, dry_run, work)
+    _import("invoices", file, map_, options, db, company, dry_run)
 
 
 @import_app.command("payments")
@@ -139,19 +136,10 @@ def import_payments_command(
 ) -> None:
     """Payments, applied to the invoices they name or else oldest first; re-imports skip."""
 
-    def work(session, co):
-        return import_payments(
-            session,
-            actor=cli_actor(),
-            company_id=co.id,
-            table=read_table(file),
-            overrides=parse_overrides(map_ or []),
-            currency=co.currency,
-            date_format=date_format,
-            progress=_progress,
-        )
+    def options() -> ImportOptions:
+        return ImportOptions(as_of=today(), date_format=date_format, progress=_progress)
 
-    _run("payments", db, company, dry_run, work)
+    _import("payments", file, map_, options, db, company, dry_run)
 
 
 def _export(file: Path, db: str | None, company: str | None, make_rows) -> None:

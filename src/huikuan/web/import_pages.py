@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,9 +18,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from huikuan.core.errors import ImportRejected, NotFound, RowError
-from huikuan.core.tabular import FieldSpec, ImportResult, map_columns, read_table
-from huikuan.customers.imports import CUSTOMER_FIELDS, import_customers
-from huikuan.ledger.imports import INVOICE_FIELDS, PAYMENT_FIELDS, import_invoices, import_payments
+from huikuan.core.tabular import FieldSpec, ImportResult, Table, map_columns, read_table
+from huikuan.importing import FIELDS, KINDS, ImportOptions, run_import
 from huikuan.users.rules import Right
 from huikuan.web.deps import Principal, SessionDep, now, require
 from huikuan.web.i18n import localise
@@ -34,45 +32,25 @@ MAX_UPLOAD = 50 * 1024 * 1024
 SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
 
 
-@dataclass(frozen=True)
-class Kind:
-    fields: tuple[FieldSpec, ...]
-    run: Callable[..., ImportResult]
+def _runner(
+    request: Request,
+    principal: Principal,
+    kind: str,
+    create_customers: bool,
+    date_format: str | None,
+) -> Callable[[Session, Table, dict[str, str]], ImportResult]:
+    """The import of ``kind`` for this user, as a function of (session, table, overrides)."""
+    options = ImportOptions(
+        as_of=now().date(), date_format=date_format, create_customers=create_customers
+    )
 
-
-def _kinds(
-    principal: Principal, request: Request, create_customers: bool, date_format: str | None
-) -> dict[str, Kind]:
-    actor = principal.actor(request)
-    company = principal.company
-
-    def customers(session: Session, table: Any, overrides: dict[str, str]) -> ImportResult:
-        return import_customers(
-            session,
-            actor=actor,
-            company_id=company.id,
-            table=table,
-            overrides=overrides,
-            as_of=now().date(),
-        )
-
-    def invoices(session: Session, table: Any, overrides: dict[str, str]) -> ImportResult:
-        return import_invoices(
-            session, actor=actor, company_id=company.id, table=table, overrides=overrides,
-            currency=company.currency, date_format=date_format, create_customers=create_customers,
+    def run(session: Session, table: Table, overrides: dict[str, str]) -> ImportResult:
+        return run_import(
+            kind, session, actor=principal.actor(request), company=principal.company, table=table,
+            overrides=overrides, options=options,
         )  # fmt: skip
 
-    def payments(session: Session, table: Any, overrides: dict[str, str]) -> ImportResult:
-        return import_payments(
-            session, actor=actor, company_id=company.id, table=table, overrides=overrides,
-            currency=company.currency, date_format=date_format,
-        )  # fmt: skip
-
-    return {
-        "customers": Kind(CUSTOMER_FIELDS, customers),
-        "invoices": Kind(INVOICE_FIELDS, invoices),
-        "payments": Kind(PAYMENT_FIELDS, payments),
-    }
+    return run
 
 
 def _render(
@@ -81,7 +59,7 @@ def _render(
     lang = page_lang(principal, None)
     base = {
         "t": _t(lang), "lang": lang, "company": principal.company, "user": principal.user,
-        "csrf": principal.csrf_token or "", "kinds": ["invoices", "payments", "customers"],
+        "csrf": principal.csrf_token or "", "kinds": list(KINDS),
         "upload": None, "kind": "invoices", "errors": [], "result": None, "done": False,
         "fields": [], "headers": [], "mapping": {}, "create_customers": False, "date_format": "",
     }  # fmt: skip
@@ -108,7 +86,7 @@ async def upload(
     """Keep the uploaded file (for this user only) and show the preview."""
     check_csrf(principal, csrf)
     suffix = Path(file.filename or "").suffix.lower()
-    if kind not in ("customers", "invoices", "payments") or suffix not in SUFFIXES:
+    if kind not in KINDS or suffix not in SUFFIXES:
         message = "请上传 CSV 或 XLSX 文件 / please upload a CSV or XLSX file"
         return _render(request, principal, 422, errors=[_file_error(message)], kind=kind)
     data = await file.read(MAX_UPLOAD + 1)
@@ -143,26 +121,27 @@ def _preview(
     request: Request, principal: Principal, session: Session, upload_id: str, kind: str,
     overrides: dict[str, str], create_customers: bool, date_format: str | None, confirm: bool = False,
 ) -> HTMLResponse:  # fmt: skip
-    spec = _kinds(principal, request, create_customers, date_format)[kind]
+    fields = FIELDS[kind]
+    run = _runner(request, principal, kind, create_customers, date_format)
     path = _stored(principal, upload_id)
     context: dict[str, Any] = {
-        "upload": upload_id, "kind": kind, "fields": spec.fields, "create_customers": create_customers,
+        "upload": upload_id, "kind": kind, "fields": fields, "create_customers": create_customers,
         "date_format": date_format or "", "filename": path.name,
     }  # fmt: skip
     try:
         table = read_table(path)
         context["headers"] = [h for h in table.headers if h]
         found = map_columns(
-            table.headers, [FieldSpec(f.name, False, f.synonyms) for f in spec.fields], overrides
+            table.headers, [FieldSpec(f.name, False, f.synonyms) for f in fields], overrides
         )
         context["mapping"] = {name: table.headers[i] for name, i in found.items()}
         if confirm:
-            result = spec.run(session, table, overrides)  # committed with the request
+            result = run(session, table, overrides)  # committed with the request
             path.unlink(missing_ok=True)
             return _render(request, principal, result=result, done=True, **context)
         savepoint = session.begin_nested()
         try:
-            result = spec.run(session, table, overrides)
+            result = run(session, table, overrides)
         finally:
             savepoint.rollback()
         return _render(request, principal, result=result, **context)
@@ -189,11 +168,11 @@ async def _check_or_confirm(
     form = dict(await request.form())
     check_csrf(principal, str(form.get("csrf", "")))
     kind = str(form.get("kind", ""))
-    if kind not in ("customers", "invoices", "payments"):
+    if kind not in KINDS:
         raise NotFound("未知的导入类型 / unknown import kind")
     create_customers = form.get("create_customers") == "on"
     date_format = str(form.get("date_format") or "") or None
-    fields = _kinds(principal, request, create_customers, date_format)[kind].fields
+    fields = FIELDS[kind]
     return _preview(
         request, principal, session, str(form.get("upload", "")), kind, _overrides(form, fields),
         create_customers, date_format, confirm=confirm,
