@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from huikuan.core.dates import DateError, parse_date
-from huikuan.core.errors import HuikuanError
-from huikuan.core.money import AmountError, parse_amount
+from huikuan.core.dates import parse_date
+from huikuan.core.errors import HuikuanError, NotFound
+from huikuan.core.money import parse_amount
 from huikuan.customers.models import Customer
 from huikuan.customers.queries import find_visible_customer
 from huikuan.ledger import rules, service
@@ -104,25 +105,31 @@ def enter_invoice(
             else issued + dt.timedelta(days=int(terms_days or 0))
         )
         fen = parse_amount(amount)
-    except (DateError, AmountError, ValueError) as exc:
-        return _invoice_error(request, session, principal, lang, str(exc))
-    target = find_visible_customer(
-        session, company_id=principal.company.id, code=customer.strip(), only=principal.scope.only
-    )
-    if target is None:
-        return _invoice_error(
-            request, session, principal, lang, f"没有客户 {customer} / no customer {customer}"
-        )
-    try:
-        with session.begin_nested():
+        target = _visible_customer(session, principal, customer)
+        with session.begin_nested():  # a refused invoice leaves nothing behind
             service.record_invoice(
                 session, actor=principal.actor(request), company_id=principal.company.id, customer=target,
                 number=number.strip(), issue_date=issued, due_date=due, amount=fen,
                 currency=principal.company.currency, order_number=order_number.strip(),
             )  # fmt: skip
-    except HuikuanError as exc:
-        return _invoice_error(request, session, principal, lang, exc.message)
+    except (HuikuanError, ValueError) as exc:
+        return _invoice_error(request, session, principal, lang, _message(exc))
     return RedirectResponse(f"/customers/{target.code}?as_of={issued.isoformat()}", status_code=303)
+
+
+def _visible_customer(session: Session, principal: Principal, code: str) -> Customer:
+    """The customer a form names, if the user may see it."""
+    found = find_visible_customer(
+        session, company_id=principal.company.id, code=code.strip(), only=principal.scope.only
+    )
+    if found is None:
+        raise NotFound(f"没有客户 {code} / no customer {code}")
+    return found
+
+
+def _message(exc: Exception) -> str:
+    """Domain errors carry a bilingual message; amount and date errors are ValueErrors."""
+    return exc.message if isinstance(exc, HuikuanError) else str(exc)
 
 
 def _invoice_error(
@@ -264,16 +271,7 @@ def enter_payment(
     try:
         day = parse_date(received_on)
         fen = parse_amount(amount)
-    except (DateError, AmountError) as exc:
-        return _payment_error(request, session, principal, lang, str(exc))
-    target = find_visible_customer(
-        session, company_id=principal.company.id, code=customer.strip(), only=principal.scope.only
-    )
-    if target is None:
-        return _payment_error(
-            request, session, principal, lang, f"没有客户 {customer} / no customer {customer}"
-        )
-    try:
+        target = _visible_customer(session, principal, customer)
         with session.begin_nested():  # a refused payment leaves nothing behind
             service.record_payment(
                 session, actor=principal.actor(request), company_id=principal.company.id, customer=target,
@@ -281,8 +279,8 @@ def enter_payment(
                 reference=reference.strip(), payer_name=payer_name.strip(),
                 invoice_numbers=split_invoice_numbers(invoice_numbers),
             )  # fmt: skip
-    except HuikuanError as exc:
-        return _payment_error(request, session, principal, lang, exc.message)
+    except (HuikuanError, ValueError) as exc:
+        return _payment_error(request, session, principal, lang, _message(exc))
     return RedirectResponse(f"/customers/{target.code}?as_of={day.isoformat()}", status_code=303)
 
 
