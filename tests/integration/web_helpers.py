@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from huikuan.core.models import Company
 from huikuan.core.settings import Settings
 from huikuan.users import service
+from huikuan.users.models import User
 from huikuan.web.app import create_app
 from tests.actors import ACTOR
 
@@ -18,12 +19,13 @@ PASSWORD = "huikuan2026"
 
 def make_user(
     session: Session, company: Company, username: str, role: str, display_name: str = ""
-) -> None:
-    service.create_user(
+) -> User:
+    user = service.create_user(
         session, actor=ACTOR, company_id=company.id, username=username,
         display_name=display_name or username, role=role, password=PASSWORD,
     )  # fmt: skip
     session.commit()
+    return user
 
 
 def token_client(database_url: str, session: Session, username: str) -> TestClient:

@@ -82,8 +82,8 @@ def aging_report(
     because sales cannot be split the same way without their own customers' history.
 
     ``most_overdue=N`` (by customer only) returns just the N customers with the most overdue,
-    largest first, for dashboards; the totals still cover every customer, from one more
-    statement, so a page never has to fetch 100k rows to show fifty. ``window=(offset, limit)``
+    largest first, for dashboards; the totals still cover every customer, from the same
+    statement (window sums), so a page never has to fetch 100k rows to show fifty. ``window=(offset, limit)``
     (by customer only) returns one page of customers in code order, with the same full totals.
     """
     buckets = rules.aging_buckets(limits)
@@ -96,10 +96,8 @@ def aging_report(
     per_customer = _per_customer(items, buckets, as_of)
     top = most_overdue if by is AgingBy.CUSTOMER else None
     page = window if by is AgingBy.CUSTOMER else None
-    rows = _aggregate(
-        session, per_customer=per_customer, buckets=buckets, by=by, only=only, top=top, window=page
-    )
     if top is None and page is None:
+        rows = _aggregate(session, per_customer=per_customer, buckets=buckets, by=by, only=only)
         row_count = len(rows)
         bucket_totals = {b.name: 0 for b in buckets}
         total = 0
@@ -108,7 +106,10 @@ def aging_report(
             for name, amount in row.buckets.items():
                 bucket_totals[name] += amount
     else:
-        row_count, total, bucket_totals = _totals(session, per_customer, buckets, only)
+        rows, totals = _customer_slice(
+            session, per_customer=per_customer, buckets=buckets, only=only, top=top, window=page
+        )
+        row_count, total, bucket_totals = totals or _totals(session, per_customer, buckets, only)
     dso = (
         days_sales_outstanding(
             session, company_id=company_id, as_of=as_of, currency=currency, receivables=total
@@ -221,7 +222,7 @@ def _per_customer(items, buckets, as_of):
 
 
 def _aggregate(
-    session: Session, *, per_customer, buckets, by: AgingBy, only=None, top=None, window=None
+    session: Session, *, per_customer, buckets, by: AgingBy, only=None
 ) -> list[AgingRow]:
     """Join the per-customer sums to customers and, for the other groupings, regroup by the key:
     joining 100k customers is cheaper than joining millions of invoice rows. Sums are cast to
@@ -230,20 +231,11 @@ def _aggregate(
     key_columns = _key_columns(by)
     if by is AgingBy.CUSTOMER:
         sums = [cast(a, BigInteger) for a in amounts]
-        query = select(*key_columns, *sums)
-        if top is None:
-            query = query.order_by(Customer.code)
-            if window is not None:
-                query = query.offset(window[0]).limit(window[1])
-        else:
-            overdue = per_customer.c.total - per_customer.c.b0
-            query = query.where(overdue > 0).order_by(overdue.desc(), Customer.code).limit(top)
+        query = select(*key_columns, *sums).order_by(Customer.code)
     else:
         sums = [cast(func.sum(a), BigInteger) for a in amounts]
         query = select(*key_columns, *sums).group_by(*key_columns).order_by(*key_columns)
-    query = query.join_from(per_customer, Customer, Customer.id == per_customer.c.customer_id)
-    if only is not None:
-        query = query.where(getattr(Customer, only[0]) == only[1])
+    query = _joined(query, per_customer, only)
     names = [b.name for b in buckets]
     first = len(key_columns)
     # Core rows, not ORM: this loop runs once per customer (100k at scale), keep it lean.
@@ -254,6 +246,42 @@ def _aggregate(
             AgingRow(key, name, record[first], dict(zip(names, record[first + 1 :], strict=True)))
         )
     return rows
+
+
+def _joined(query, per_customer, only):
+    query = query.join_from(per_customer, Customer, Customer.id == per_customer.c.customer_id)
+    if only is not None:
+        query = query.where(getattr(Customer, only[0]) == only[1])
+    return query
+
+
+def _customer_slice(
+    session: Session, *, per_customer, buckets, only, top: int | None, window
+) -> tuple[list[AgingRow], tuple[int, int, dict[str, int]] | None]:
+    """A few customers (the ``top`` most overdue, or one page in code order) together with the
+    count and totals of all of them, in one statement: window sums over the whole result are
+    computed before the limit applies, so the per-customer aggregation runs once, not twice.
+    Returns no totals when the slice is empty (a page past the end); the caller asks for them.
+    """
+    amounts = [per_customer.c.total] + [per_customer.c[f"b{i}"] for i in range(len(buckets))]
+    overall = [func.count().over()] + [cast(func.sum(a).over(), BigInteger) for a in amounts]
+    query = select(Customer.code, Customer.name, *[cast(a, BigInteger) for a in amounts], *overall)
+    if top is not None:
+        overdue = per_customer.c.total - per_customer.c.b0
+        query = query.order_by(overdue.desc(), Customer.code).limit(top)
+    else:
+        query = query.order_by(Customer.code).offset(window[0]).limit(window[1])
+    names = [b.name for b in buckets]
+    width = 1 + len(buckets)
+    rows: list[AgingRow] = []
+    totals = None
+    for record in session.connection().execute(_joined(query, per_customer, only)):
+        own, whole = record[2 : 2 + width], record[2 + width :]
+        totals = (int(whole[0]), int(whole[1]), dict(zip(names, map(int, whole[2:]), strict=True)))
+        if top is not None and own[0] - own[1] <= 0:
+            continue  # the most overdue list shows only customers with something overdue
+        rows.append(AgingRow(record[0], record[1], own[0], dict(zip(names, own[1:], strict=True))))
+    return rows, totals
 
 
 def _totals(session: Session, per_customer, buckets, only) -> tuple[int, int, dict[str, int]]:

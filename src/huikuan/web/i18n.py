@@ -136,6 +136,17 @@ LABELS: dict[str, tuple[str, str]] = {
         "Imported: {created} new, {updated} updated, {unchanged} unchanged.",
     ),
     "confirm_import": ("确认导入", "Import now"),
+    "job_reading": ("正在读取文件…", "Reading the file…"),
+    "job_checking": ("正在检查：{done} / {total} 行", "Checking: {done} of {total} rows"),
+    "job_writing": ("正在写入：{done} / {total} 行", "Writing: {done} of {total} rows"),
+    "job_refresh": (
+        "本页每秒自动刷新；离开本页不会中断导入。",
+        "This page refreshes itself every second; leaving it does not stop the import.",
+    ),
+    "job_interrupted": (
+        "导入被中断（服务器重启），未写入任何数据。请重新上传文件。",
+        "The import was interrupted (the server restarted); nothing was written. Upload the file again.",
+    ),
     "dso_trend": ("DSO 走势（月末，天）", "DSO by month end (days)"),
     "top_overdue": ("逾期金额最多的客户", "Customers with the most overdue"),
     "enter_invoice": ("登记发票", "Enter an invoice"),
