@@ -9,13 +9,17 @@ from pathlib import Path
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huikuan.core.company import create_company
 from huikuan.core.models import Company
 from huikuan.core.settings import Settings
+from huikuan.customers.models import Customer
+from huikuan.ledger import service
 from huikuan.users.rules import RIGHTS, Right, Role
 from huikuan.web.app import create_app
+from tests.actors import ACTOR
 
 from .ledger_builders import customer, invoice
 from .web_helpers import make_user, sign_in, token_client
@@ -99,6 +103,51 @@ def test_every_api_route_as_every_role(
             allowed = right in ("public", "signed in") or role in rights[right]
             assert (status == 403) is (not allowed), (role, path, status)
             assert status == 200 if allowed else True
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+def test_every_page_and_form_as_every_role(
+    database_url: str, session: Session, shop: Company, role: str
+) -> None:
+    """Signed in through the browser form, each role gets every page it has the right to and
+    a 403 for every other; a form it may not post is refused before it is even read."""
+    c1 = session.scalar(select(Customer).where(Customer.code == "C1"))
+    assert c1 is not None
+    payment = service.record_payment(
+        session, actor=ACTOR, company_id=shop.id, customer=c1, received_on=D(2024, 2, 1),
+        amount=1000,
+    )  # fmt: skip
+    service.record_credit_note(
+        session, actor=ACTOR, company_id=shop.id, customer=c1, number="CN-1",
+        issued_on=D(2024, 2, 1), amount=500,
+    )  # fmt: skip
+    session.commit()
+    values = {
+        "{code}": "C1", "{number:path}": "INV-A", "{payment_id}": str(payment.id),
+        "{job_id}": "1-missing",
+    }  # fmt: skip
+    rights, routes = documented_tables()
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        sign_in(client, role)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text)
+        assert csrf is not None
+        for (method, template), right in sorted(routes.items()):
+            if template.startswith("/api") or template in ("/login", "/logout"):
+                continue
+            path = template
+            for name, value in values.items():
+                path = path.replace(name, value)
+            if path.startswith("/credit-notes/"):
+                path = path.replace("INV-A", "CN-1")
+            if method == "GET":
+                status = client.get(path, params={"as_of": "2024-06-30"}).status_code
+            else:
+                status = client.post(path, data={"csrf": csrf.group(1)}).status_code
+            allowed = right in ("public", "signed in") or role in rights[right]
+            assert (status == 403) is (not allowed), (role, method, path, status)
+            assert status < 500, (role, method, path, status)
+            if allowed and method == "GET":
+                assert status == (404 if "missing" in path else 200), (role, path, status)
 
 
 def test_without_credentials_the_api_says_401_and_pages_send_to_sign_in(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from huikuan.core.audit import AuditRecord
 from huikuan.customers.models import Contact, Contract, Customer
-from huikuan.ledger.models import Invoice, Payment
+from huikuan.ledger.models import CreditNote, Invoice, Payment
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +137,35 @@ def customer_file(session: Session, *, customer: Customer, recent: int = 50) -> 
         .limit(recent)
     )
     return CustomerFile(customer, list(contacts), list(contracts), list(invoices), list(payments))
+
+
+def customer_timeline(
+    session: Session, *, customer: Customer, limit: int = 100
+) -> list[AuditRecord]:
+    """Everything recorded about the customer and its invoices, payments and credit notes,
+    newest first: the audit trail seen from the customer's side."""
+    of_customer = [
+        ("customer", select(Customer.code).where(Customer.id == customer.id)),
+        ("invoice", select(Invoice.number).where(Invoice.customer_id == customer.id)),
+        (
+            "payment",
+            select(cast(Payment.id, String)).where(Payment.customer_id == customer.id),
+        ),
+        ("credit_note", select(CreditNote.number).where(CreditNote.customer_id == customer.id)),
+    ]
+    return list(
+        session.scalars(
+            select(AuditRecord)
+            .where(
+                AuditRecord.company_id == customer.company_id,
+                or_(
+                    *[
+                        and_(AuditRecord.entity == entity, AuditRecord.entity_id.in_(ids))
+                        for entity, ids in of_customer
+                    ]
+                ),
+            )
+            .order_by(AuditRecord.seq.desc())
+            .limit(limit)
+        )
+    )

@@ -158,7 +158,7 @@ def allocate_to_invoices(
     session: Session,
     *,
     actor: Actor,
-    payment: Payment,
+    payment: Payment | CreditNote,
     invoice_numbers: Sequence[str],
     amounts: Sequence[int] | None = None,
 ) -> list[Allocation]:
@@ -179,6 +179,72 @@ def allocate_to_invoices(
         raise Conflict(f"分配金额超出未结金额 / over-allocation: {exc}") from exc
     by_id = {inv.id: inv for inv in invoices.values()}
     return _write_plan(session, actor=actor, source=payment, plan=plan, invoices=by_id)
+
+
+def apply_credit(
+    session: Session,
+    *,
+    actor: Actor,
+    company_id: int,
+    source: tuple[str, str],
+    applications: Sequence[tuple[str, int]],
+) -> list[Allocation]:
+    """Apply money already on the customer's account (a payment's or credit note's unapplied
+    rest) to named invoices with explicit amounts. ``source`` is ("payment", id) or
+    ("credit_note", number). The source row is locked first, so two clerks applying the same
+    credit at once cannot spend it twice."""
+    if not applications:
+        raise InvalidInput("请至少填写一张发票的金额 / enter an amount for at least one invoice")
+    numbers = [number for number, _ in applications]
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInput("同一发票填写了两次 / the same invoice twice")
+    for number, amount in applications:
+        if amount <= 0:
+            raise InvalidInput(
+                f"发票 {number} 的金额必须大于零 / amount for {number} must be positive"
+            )
+    found = lock_money_source(session, company_id=company_id, source=source)
+    if isinstance(found, Payment) and found.reversed_on is not None:
+        raise Conflict(f"收款 {found.id} 已冲销 / payment {found.id} is reversed")
+    total = sum(amount for _, amount in applications)
+    if total > found.unapplied_amount:
+        raise Conflict(
+            f"分配合计 {total} 分超过未核销余额 {found.unapplied_amount} 分 / "
+            f"{total} fen applied but only {found.unapplied_amount} fen unapplied"
+        )
+    return allocate_to_invoices(
+        session, actor=actor, payment=found, invoice_numbers=numbers,
+        amounts=[amount for _, amount in applications],
+    )  # fmt: skip
+
+
+def lock_money_source(
+    session: Session, *, company_id: int, source: tuple[str, str]
+) -> Payment | CreditNote:
+    """The payment (by id) or credit note (by number) of this company, locked for update."""
+    kind, key = source
+    found: Payment | CreditNote | None
+    if kind == "payment":
+        found = (
+            session.scalar(
+                select(Payment)
+                .where(Payment.company_id == company_id, Payment.id == int(key))
+                .with_for_update()
+            )
+            if key.isdigit() and len(key) <= 18
+            else None
+        )
+        if found is None:
+            raise NotFound(f"没有收款 {key} / no payment {key}")
+        return found
+    found = session.scalar(
+        select(CreditNote)
+        .where(CreditNote.company_id == company_id, CreditNote.number == key)
+        .with_for_update()
+    )
+    if found is None:
+        raise NotFound(f"没有贷项通知 {key} / no credit note {key}")
+    return found
 
 
 def _lock_named_invoices(

@@ -7,17 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from huikuan.core.audit import history
 from huikuan.core.errors import NotFound
 from huikuan.customers.models import CUSTOMER_TYPE_LABELS_ZH, CustomerType
 from huikuan.customers.queries import (
     CustomerFilter,
     customer_file,
+    customer_timeline,
     find_visible_customer,
     list_customers,
 )
 from huikuan.ledger import rules as ledger_rules
 from huikuan.ledger.exports import Money
+from huikuan.ledger.queries import customer_credit_notes
 from huikuan.users.rules import Right
 from huikuan.web.deps import AsOfDep, Principal, SessionDep, require
 from huikuan.web.pages import TEMPLATES, _t, page_lang
@@ -127,12 +128,13 @@ def customer_page(
         for inv in file.open_invoices
         if inv.issue_date <= as_of
     ]
-    timeline = history(session, company_id=principal.company.id, entity="customer", entity_id=code)
     context = {
         "t": _t(chosen), "lang": chosen, "company": principal.company, "user": principal.user,
         "csrf": principal.csrf_token or "", "c": customer, "file": file, "invoices": invoices,
         "open_total": sum(inv.open_amount for inv, _, _ in invoices),
         "overdue_total": sum(inv.open_amount for inv, days, _ in invoices if days > 0),
-        "as_of": as_of, "type_label": _type_label(customer.customer_type), "timeline": timeline,
+        "as_of": as_of, "type_label": _type_label(customer.customer_type),
+        "history": customer_timeline(session, customer=customer), "show_entity": True,
+        "credit_notes": customer_credit_notes(session, customer=customer),
     }  # fmt: skip
     return TEMPLATES.TemplateResponse(request, "customer.html", context)

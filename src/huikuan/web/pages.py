@@ -37,13 +37,14 @@ from huikuan.web.deps import (
     now,
     require,
 )
-from huikuan.web.i18n import LANG_COOKIE, Lang, label, localise, pick_lang
+from huikuan.web.i18n import LABELS, LANG_COOKIE, Lang, label, localise, pick_lang
 
 LOGIN_CSRF_COOKIE = "huikuan_login_csrf"
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 TEMPLATES.env.filters["money"] = format_amount
 TEMPLATES.env.filters["date"] = format_date
+TEMPLATES.env.globals["label_keys"] = frozenset(LABELS)
 PAGE_ROWS = 50
 BAR_WIDTH = 600
 
