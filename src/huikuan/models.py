@@ -3,6 +3,7 @@
 from huikuan.core import audit as core_audit
 from huikuan.core import models as core_models
 from huikuan.core.db import Base
+from huikuan.credit import models as credit_models
 from huikuan.customers import models as customer_models
 from huikuan.ledger import models as ledger_models
 from huikuan.users import models as user_models
@@ -12,6 +13,7 @@ metadata = Base.metadata
 __all__ = [
     "core_audit",
     "core_models",
+    "credit_models",
     "customer_models",
     "ledger_models",
     "metadata",

@@ -335,7 +335,10 @@ def _invoices(
                     "ordered_on": issued - dt.timedelta(days=rng.randrange(0, 10)),
                     "amount": amount,
                     "currency": "CNY",
-                    "status": "invoiced",
+                    "status": "closed",
+                    "approval": "approved",
+                    "invoiced_amount": amount,
+                    "shipped_amount": amount,
                 }
             )
         row = {

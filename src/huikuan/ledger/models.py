@@ -33,9 +33,28 @@ class InvoiceStatus(enum.StrEnum):
     VOID = "void"
 
 
+class OrderStatus(enum.StrEnum):
+    OPEN = "open"  # to be shipped and invoiced
+    CLOSED = "closed"  # fully invoiced, or closed by hand
+    CANCELLED = "cancelled"
+
+
+class OrderApproval(enum.StrEnum):
+    PENDING = "pending"  # waits for a person, with the reasons listed
+    APPROVED = "approved"  # automatically or by a person (see order_decision)
+    REJECTED = "rejected"
+
+
 class SalesOrder(Base):
+    """A sale on credit before it becomes an invoice. Until invoiced, an approved order is part
+    of the customer's exposure (``amount - invoiced_amount``), shipped or not, so goods shipped
+    but not yet invoiced are counted once: in the order, not also as a receivable."""
+
     __tablename__ = "sales_order"
-    __table_args__ = (UniqueConstraint("company_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "number"),
+        Index("ix_sales_order_exposure", "company_id", "customer_id", "status", "approval"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
@@ -44,7 +63,12 @@ class SalesOrder(Base):
     ordered_on: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[int] = mapped_column(Fen)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.OPEN.value)
+    approval: Mapped[str] = mapped_column(String(20), default=OrderApproval.PENDING.value)
+    shipped_amount: Mapped[int] = mapped_column(Fen, default=0)
+    invoiced_amount: Mapped[int] = mapped_column(Fen, default=0)
+    salesperson: Mapped[str] = mapped_column(String(60), default="")
+    split_from_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order.id"), default=None)
 
 
 class Invoice(Base):

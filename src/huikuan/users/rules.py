@@ -27,6 +27,11 @@ class Right(enum.StrEnum):
     WRITE_CUSTOMERS = "write_customers"  # create and edit customers and contacts
     READ_AUDIT = "read_audit"
     MANAGE_USERS = "manage_users"
+    READ_CREDIT = "read_credit"  # grades, scorecards, limits, holds, orders and their decisions
+    MANAGE_CREDIT = "manage_credit"  # assess, score, set limits and policies, blacklist, groups
+    PLACE_HOLDS = "place_holds"  # credit hold / supply stop, and their release
+    ENTER_ORDERS = "enter_orders"  # create, change, split, ship and close sales orders
+    APPROVE_ORDERS = "approve_orders"  # approve or reject orders waiting for credit
 
 
 ALL = frozenset(Role)
@@ -36,6 +41,11 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.WRITE_CUSTOMERS: frozenset({Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE}),
     Right.READ_AUDIT: frozenset({Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE, Role.LEGAL}),
     Right.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Right.READ_CREDIT: ALL,
+    Right.MANAGE_CREDIT: frozenset({Role.ADMIN, Role.CREDIT_MANAGER}),
+    Right.PLACE_HOLDS: frozenset({Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE}),
+    Right.ENTER_ORDERS: frozenset({Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE, Role.SALES}),
+    Right.APPROVE_ORDERS: frozenset({Role.ADMIN, Role.CREDIT_MANAGER}),
 }
 
 ROLE_LABELS_ZH = {
