@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from sqlalchemy.orm import Session
@@ -83,7 +83,7 @@ def as_of_date(value: str | None) -> dt.date:
         raise typer.BadParameter(str(exc), param_hint="--as-of") from exc
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(code)
 
@@ -261,3 +261,8 @@ from huikuan.cli_admin import audit_app, user_app  # noqa: E402
 
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+from huikuan.credit.cli import credit_app  # noqa: E402
+from huikuan.credit.cli_blacklist import blacklist_app  # noqa: E402
+
+credit_app.add_typer(blacklist_app, name="blacklist")
+app.add_typer(credit_app, name="credit")

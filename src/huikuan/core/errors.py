@@ -57,3 +57,17 @@ class ImportRejected(HuikuanError):
             f"{len(errors)} 处错误，未导入任何数据 / {len(errors)} errors, nothing imported"
         )
         self.errors = errors
+
+
+def prefixed(prefix: str, message: str) -> str:
+    """Put ``prefix`` (a field name) before both halves of a bilingual ``"中文 / English"``."""
+    zh, sep, en = message.partition(" / ")
+    return f"{prefix}: {zh} / {prefix}: {en}" if sep else f"{prefix}: {message}"
+
+
+def joined(messages: list[str]) -> str:
+    """Several bilingual messages as one: the Chinese halves, then the English halves."""
+    halves = [m.partition(" / ") for m in messages]
+    zh = "；".join(h[0] for h in halves)
+    en = "; ".join(h[2] or h[0] for h in halves)
+    return f"{zh} / {en}"

@@ -20,7 +20,7 @@ from huikuan.credit import blacklist
 from huikuan.credit.blacklist_rules import BlacklistMatch
 from huikuan.customers.service import get_customer
 
-blacklist_app = typer.Typer(
+blacklist_app: typer.Typer = typer.Typer(
     help="The credit blacklist of bad customers. 不良客户名单", no_args_is_help=True
 )
 

@@ -617,5 +617,5 @@ def _check_policy(policy: Policy) -> None:
     if not 0 <= policy.missing_points <= 100:
         problems.append("missing_points 须在 0–100 / missing_points must be 0–100")
     if problems:
-        raise PolicyError("；".join(p.split(" / ")[0] for p in problems) + " / " +
-                          "; ".join(p.split(" / ")[-1] for p in problems))  # fmt: skip
+        halves = [p.partition(" / ") for p in problems]
+        raise PolicyError("；".join(h[0] for h in halves) + " / " + "; ".join(h[2] for h in halves))

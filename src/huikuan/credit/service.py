@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huikuan.core.audit import Actor, record_change
-from huikuan.core.errors import InvalidInput
+from huikuan.core.errors import InvalidInput, joined, prefixed
 from huikuan.credit import limits, rules
 from huikuan.credit.models import (
     CreditAssessment,
@@ -65,34 +65,33 @@ def assessment_problems(data: AssessmentInput) -> list[str]:
     problems = []
     years = [s.year for s in data.statements]
     if len(set(years)) != len(years):
-        problems.append("statements: 同一年份出现两次 / the same year twice")
+        problems.append(prefixed("statements", "同一年份出现两次 / the same year twice"))
     for s in data.statements:
-        problems += [f"statements {s.year}: {p}" for p in rules.financials_problems(s)]
+        problems += [prefixed(f"statements {s.year}", p) for p in rules.financials_problems(s)]
     if data.founded_on is not None and data.founded_on > data.assessed_on:
-        problems.append("founded_on: 成立日期晚于评估日期 / founded after the assessment date")
+        problems.append(prefixed("founded_on", "成立日期晚于评估日期 / after the assessment date"))
     if data.employees is not None and data.employees < 0:
-        problems.append("employees: 员工人数不能为负 / cannot be negative")
+        problems.append(prefixed("employees", "不能为负 / cannot be negative"))
     if data.revenue_band and data.revenue_band not in rules.REVENUE_BANDS:
-        problems.append(
-            f"revenue_band: 须为 {'、'.join(rules.REVENUE_BANDS)} 之一 / must be one of "
-            f"{', '.join(rules.REVENUE_BANDS)}"
-        )
+        bands = ", ".join(rules.REVENUE_BANDS)
+        problems.append(prefixed("revenue_band", f"须为 {bands} 之一 / must be one of {bands}"))
     if data.market_share_bp is not None and not 0 <= data.market_share_bp <= 10_000:
-        problems.append("market_share: 须在 0–100% / must be 0–100%")
+        problems.append(prefixed("market_share", "须在 0–100% / must be 0–100%"))
     if data.reputation_rating is not None and not 1 <= data.reputation_rating <= 5:
-        problems.append("reputation_rating: 须为 1–5 / must be 1 to 5")
+        problems.append(prefixed("reputation_rating", "须为 1–5 / must be 1 to 5"))
     if data.report_grade and data.report_grade not in rules.REPORT_GRADES:
-        problems.append(
-            f"report_grade: 未知等级 {data.report_grade} / unknown grade {data.report_grade}"
-        )
+        grade = data.report_grade
+        problems.append(prefixed("report_grade", f"未知等级 {grade} / unknown grade {grade}"))
     for amount, name in ((data.collateral_value, "collateral_value"), (data.insured_limit, "insured_limit")):  # fmt: skip
         if amount is not None and amount < 0:
-            problems.append(f"{name}: 不能为负数 / cannot be negative")
+            problems.append(prefixed(name, "不能为负数 / cannot be negative"))
     for flag in data.flags:
         if not flag.source.strip():
-            problems.append(f"flags {flag.kind}: 须注明来源 / needs a source")
+            problems.append(prefixed(f"flags {flag.kind}", "须注明来源 / needs a source"))
         if flag.recorded_on > data.assessed_on:
-            problems.append(f"flags {flag.kind}: 日期晚于评估日期 / dated after the assessment")
+            problems.append(
+                prefixed(f"flags {flag.kind}", "日期晚于评估日期 / dated after the assessment")
+            )
     return problems
 
 
@@ -102,11 +101,7 @@ def record_assessment(
     """Store a new dated assessment; earlier ones are kept as they were."""
     problems = assessment_problems(data)
     if problems:
-        raise InvalidInput(
-            "；".join(p.split(" / ")[0] for p in problems)
-            + " / "
-            + "; ".join(p.split(" / ")[-1] for p in problems)
-        )
+        raise InvalidInput(joined(problems))
     row = CreditAssessment(
         company_id=company_id, customer_id=customer.id, assessed_on=data.assessed_on,
         founded_on=data.founded_on, employees=data.employees, revenue_band=data.revenue_band,

@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 from huikuan.core.audit import Actor
 from huikuan.core.dates import DateError, check_business_date, today
 from huikuan.core.db import unit_of_work
-from huikuan.core.errors import Forbidden, InvalidInput, NotAuthenticated
+from huikuan.core.errors import Forbidden, InvalidInput, NotAuthenticated, prefixed
 from huikuan.core.models import Company
 from huikuan.users import rules, service
 from huikuan.users.models import User
 from huikuan.users.rules import CustomerScope, Right
-from huikuan.web.i18n import LANG_COOKIE, Lang, pick_lang, prefixed
+from huikuan.web.i18n import LANG_COOKIE, Lang, pick_lang
 
 SESSION_COOKIE = "huikuan_session"
 

@@ -216,9 +216,3 @@ def pick_lang(query: str | None, cookie: str | None, accept_language: str | None
     if accept_language and accept_language.lower().startswith("en"):
         return "en"
     return DEFAULT_LANG
-
-
-def prefixed(prefix: str, message: str) -> str:
-    """Put ``prefix`` (a field name) before both halves of a bilingual message."""
-    zh, sep, en = message.partition(" / ")
-    return f"{prefix}: {zh} / {prefix}: {en}" if sep else f"{prefix}: {message}"
