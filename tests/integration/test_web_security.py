@@ -16,6 +16,7 @@ from huikuan.core.company import create_company
 from huikuan.core.models import Company
 from huikuan.core.settings import Settings
 from huikuan.customers.models import Customer
+from huikuan.credit import orders
 from huikuan.ledger import service
 from huikuan.users.rules import RIGHTS, Right, Role
 from huikuan.web.app import create_app
@@ -121,10 +122,14 @@ def test_every_page_and_form_as_every_role(
         session, actor=ACTOR, company_id=shop.id, customer=c1, number="CN-1",
         issued_on=D(2024, 2, 1), amount=500,
     )  # fmt: skip
+    orders.create_order(
+        session, actor=ACTOR, company_id=shop.id, customer=c1, number="SO-1",
+        ordered_on=D(2024, 2, 1), lines=[orders.OrderLineInput("钢材", 1000, 100)], as_of=D(2024, 2, 1),
+    )  # fmt: skip
     session.commit()
     values = {
         "{code}": "C1", "{number:path}": "INV-A", "{payment_id}": str(payment.id),
-        "{job_id}": "1-missing",
+        "{job_id}": "1-missing", "{limit_id}": "1",
     }  # fmt: skip
     rights, routes = documented_tables()
     with TestClient(create_app(Settings(database_url=database_url))) as client:
@@ -139,6 +144,8 @@ def test_every_page_and_form_as_every_role(
                 path = path.replace(name, value)
             if path.startswith("/credit-notes/"):
                 path = path.replace("INV-A", "CN-1")
+            if path.startswith("/orders/"):
+                path = path.replace("INV-A", "SO-1")
             if method == "GET":
                 status = client.get(path, params={"as_of": "2024-06-30"}).status_code
             else:

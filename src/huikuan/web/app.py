@@ -29,7 +29,14 @@ from huikuan.core.migrate import schema_is_current
 from huikuan.core.settings import Settings
 from huikuan.customers.api import router as customers_router
 from huikuan.ledger.api import router as ledger_router
-from huikuan.web import customer_pages, entry_pages, import_pages, ledger_pages, pages
+from huikuan.web import (
+    credit_pages,
+    customer_pages,
+    entry_pages,
+    import_pages,
+    ledger_pages,
+    pages,
+)
 from huikuan.web.i18n import LANG_COOKIE, Lang, localise, pick_lang
 from huikuan.web.schemas import ErrorResponse
 
@@ -77,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ledger_pages.router)
     app.include_router(import_pages.router)
     app.include_router(entry_pages.router)
+    app.include_router(credit_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
+from sqlalchemy.orm import Session
 
 from huikuan.core.errors import NotFound
+from huikuan.credit.models import HoldKind
+from huikuan.credit.queries import credit_file
+from huikuan.credit.rules import (
+    DIMENSION_LABELS,
+    FACTOR_LABELS,
+    FLAG_LABELS,
+    REVENUE_BANDS,
+    FlagKind,
+)
 from huikuan.customers.models import CUSTOMER_TYPE_LABELS_ZH, CustomerType
 from huikuan.customers.queries import (
     CustomerFilter,
@@ -19,8 +30,9 @@ from huikuan.customers.queries import (
 from huikuan.ledger import rules as ledger_rules
 from huikuan.ledger.exports import Money
 from huikuan.ledger.queries import customer_credit_notes
-from huikuan.users.rules import Right
+from huikuan.users.rules import Right, may
 from huikuan.web.deps import AsOfDep, Principal, SessionDep, require
+from huikuan.web.i18n import localise
 from huikuan.web.pages import TEMPLATES, _t, page_lang
 from huikuan.web.xlsx import xlsx_response
 
@@ -109,8 +121,16 @@ def customer_page(
     code: str,
     lang: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
-    """Profile, contacts with history, contracts, open invoices with their age, payments and
-    the timeline of recorded changes. A customer outside the user's view is 'not found'."""
+    """Profile, credit (grade, scorecard, limit, exposure, holds), contacts with history,
+    contracts, open invoices with their age, payments and the timeline of recorded changes.
+    A customer outside the user's view is 'not found'."""
+    return render_customer(request, session, principal, code, as_of, lang)
+
+
+def render_customer(
+    request: Request, session: Session, principal: Principal, code: str, as_of: dt.date,
+    lang: str | None = None, error: str | None = None, status: int = 200,
+) -> HTMLResponse:  # fmt: skip
     chosen = page_lang(principal, lang)
     customer = find_visible_customer(
         session, company_id=principal.company.id, code=code, only=principal.scope.only
@@ -128,6 +148,7 @@ def customer_page(
         for inv in file.open_invoices
         if inv.issue_date <= as_of
     ]
+    role = principal.user.role
     context = {
         "t": _t(chosen), "lang": chosen, "company": principal.company, "user": principal.user,
         "csrf": principal.csrf_token or "", "c": customer, "file": file, "invoices": invoices,
@@ -136,5 +157,11 @@ def customer_page(
         "as_of": as_of, "type_label": _type_label(customer.customer_type),
         "history": customer_timeline(session, customer=customer), "show_entity": True,
         "credit_notes": customer_credit_notes(session, customer=customer),
+        "credit": credit_file(session, customer=customer, as_of=as_of),
+        "factor_labels": FACTOR_LABELS, "dimension_labels": {d.value: v for d, v in DIMENSION_LABELS.items()},
+        "flag_labels": {k.value: v for k, v in FLAG_LABELS.items()}, "flag_kinds": [k.value for k in FlagKind],
+        "revenue_bands": REVENUE_BANDS, "hold_kinds": [k.value for k in HoldKind],
+        "can_manage_credit": may(role, Right.MANAGE_CREDIT), "can_hold": may(role, Right.PLACE_HOLDS),
+        "error": localise(error, chosen) if error else None,
     }  # fmt: skip
-    return TEMPLATES.TemplateResponse(request, "customer.html", context)
+    return TEMPLATES.TemplateResponse(request, "customer.html", context, status_code=status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +46,7 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templat
 TEMPLATES.env.filters["money"] = format_amount
 TEMPLATES.env.filters["date"] = format_date
 TEMPLATES.env.globals["label_keys"] = frozenset(LABELS)
+TEMPLATES.env.filters["fromjson"] = json.loads
 PAGE_ROWS = 50
 BAR_WIDTH = 600
 
