@@ -131,3 +131,33 @@ def test_the_demo_command_refuses_to_build_twice(tmp_path) -> None:  # type: ign
     quiet = runner.invoke(app, [*args, "--if-empty"])
     assert quiet.exit_code == 0
     assert "demo skipped" in quiet.output
+
+
+def test_the_demo_command_shows_every_grade_a_held_customer_and_an_order_waiting(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """What a credit manager looks for on the first day: the whole range of grades, holds, and
+    the approvals queue not empty."""
+    from typer.testing import CliRunner
+
+    from huikuan.cli import app
+    from huikuan.core.db import make_engine
+    from huikuan.credit.models import CreditHold, CreditScore
+    from huikuan.ledger.models import SalesOrder
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    done = CliRunner().invoke(app, ["demo", "--db", url, "--as-of", "2026-11-20"])
+    assert done.exit_code == 0, done.output
+    assert "300 assessed and scored, 3 open orders, 2 customers on hold" in done.output
+    with Session(make_engine(url)) as session:
+        grades = set(session.scalars(select(CreditScore.grade)))
+        assert grades == {"AAA", "AA", "A", "BBB", "BB", "B", "C"}
+        kinds = {h.kind for h in session.scalars(select(CreditHold))}
+        assert kinds == {"supply_stop", "credit_hold"}
+        approvals = {
+            o.number: o.approval
+            for o in session.scalars(select(SalesOrder).where(SalesOrder.status == "open"))
+        }
+        assert approvals == {
+            "SO-DEMO-001": "approved",
+            "SO-DEMO-002": "pending",
+            "SO-DEMO-003": "pending",
+        }

@@ -320,7 +320,7 @@ def explanation(card: rules.ScoreCard, evidence: Evidence) -> dict[str, object]:
         "score": card.score_tenths,
         "grade": card.grade,
         "score_grade": card.score_grade,
-        "dimensions": {d.value: str(round(p, 1)) for d, p in card.dimension_points.items()},
+        "dimensions": {d.value: f"{float(p):.1f}" for d, p in card.dimension_points.items()},
         "factors": [
             {
                 "name": f.name,

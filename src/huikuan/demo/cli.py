@@ -17,6 +17,7 @@ from huikuan.core.models import Company
 from huikuan.core.settings import Settings
 from huikuan.customers.models import Customer
 from huikuan.demo import names
+from huikuan.demo.credit import demo_credit
 from huikuan.demo.generator import DemoSpec, build_demo
 from huikuan.users.models import User
 from huikuan.users.rules import Role
@@ -92,6 +93,9 @@ def demo(
                                           "payments": summary.payments, "seed": seed, "as_of": day},
                 )  # fmt: skip
                 _demo_users(session, company_id)
+                credit = demo_credit(
+                    session, actor=cli_actor(), company_id=company_id, as_of=day, seed=seed
+                )
                 session.flush()
     finally:
         engine.dispose()
@@ -101,7 +105,8 @@ def demo(
     typer.echo(
         f"演示公司 {company} 已生成 / demo company built: {summary.customers} customers, "
         f"{summary.invoices} invoices, {summary.payments} payments, {summary.credit_notes} credit notes "
-        f"(as of {day.isoformat()})"
+        f"(as of {day.isoformat()}); {credit['assessed']} assessed and scored, {credit['orders']} open orders, "
+        f"{credit['held']} customers on hold"
     )
 
 
