@@ -266,3 +266,9 @@ from huikuan.credit.cli_blacklist import blacklist_app  # noqa: E402
 
 credit_app.add_typer(blacklist_app, name="blacklist")
 app.add_typer(credit_app, name="credit")
+from huikuan.credit.cli_holds import hold_command, release_command  # noqa: E402
+from huikuan.credit.cli_orders import order_app  # noqa: E402
+
+credit_app.command("hold")(hold_command)
+credit_app.command("release")(release_command)
+app.add_typer(order_app, name="order")
