@@ -125,16 +125,6 @@ def _latest_decisions(session: Session, order_ids: list[int]) -> dict[int, Order
     }
 
 
-def order_decisions(session: Session, *, order: SalesOrder) -> list[OrderDecision]:
-    return list(
-        session.scalars(
-            select(OrderDecision)
-            .where(OrderDecision.order_id == order.id)
-            .order_by(OrderDecision.id)
-        )
-    )
-
-
 def waiting_limit_requests(
     session: Session, *, company_id: int
 ) -> list[tuple[CreditLimit, Customer]]:

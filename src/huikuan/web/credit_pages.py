@@ -32,7 +32,6 @@ from huikuan.credit.imports import parse_flags, parse_market_share
 from huikuan.credit.queries import (
     holds_in_force,
     list_orders,
-    order_decisions,
     waiting_limit_requests,
     waiting_orders,
 )
@@ -386,7 +385,7 @@ def order_page(
     context.update(
         order=order, c=session.get_one(Customer, order.customer_id),
         lines=list(session.scalars(select(SalesOrderLine).where(SalesOrderLine.order_id == order.id).order_by(SalesOrderLine.line_no))),
-        decisions=order_decisions(session, order=order),
+        decisions=orders.order_decisions(session, order),
     )  # fmt: skip
     return TEMPLATES.TemplateResponse(request, "order.html", context)
 
