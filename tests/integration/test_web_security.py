@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from huikuan.core.company import create_company
 from huikuan.core.models import Company
 from huikuan.core.settings import Settings
-from huikuan.customers.models import Customer
 from huikuan.credit import orders
+from huikuan.customers.models import Customer
 from huikuan.ledger import service
 from huikuan.users.rules import RIGHTS, Right, Role
 from huikuan.web.app import create_app
