@@ -27,6 +27,7 @@ from huikuan.core.errors import (
 )
 from huikuan.core.migrate import schema_is_current
 from huikuan.core.settings import Settings
+from huikuan.credit.api import router as credit_router
 from huikuan.customers.api import router as customers_router
 from huikuan.ledger.api import router as ledger_router
 from huikuan.web import (
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(_health_router())
     app.include_router(customers_router)
     app.include_router(ledger_router)
+    app.include_router(credit_router)
     app.include_router(pages.router)
     app.include_router(customer_pages.router)
     app.include_router(ledger_pages.router)

@@ -22,6 +22,7 @@ from huikuan.core.dates import DateError, parse_date
 from huikuan.core.errors import HuikuanError, InvalidInput, NotFound
 from huikuan.core.money import AmountError, parse_amount
 from huikuan.credit import holds, limits, orders, rules, service
+from huikuan.credit.approval import parse_quantity
 from huikuan.credit.blacklist import (
     EXPORT_HEADERS,
     active_entries,
@@ -332,7 +333,7 @@ def orders_page(
 
 
 def parse_lines(text: str) -> list[orders.OrderLineInput]:
-    """One line per row: 'item,quantity,unit price' (quantity and price with up to 2 decimals)."""
+    """One line per row: 'item,quantity,unit price' (quantity with up to 3 decimals)."""
     found = []
     for number, row in enumerate(filter(None, (r.strip() for r in text.splitlines())), start=1):
         parts = [p.strip() for p in next(csv.reader([row]))]
@@ -341,9 +342,9 @@ def parse_lines(text: str) -> list[orders.OrderLineInput]:
                 f"第 {number} 行应为 品名,数量,单价 / line {number}: item,quantity,unit price"
             )
         try:
-            quantity = parse_amount(parts[1]) * 10  # fen (2 decimals) → thousandths
+            quantity = parse_quantity(parts[1])
             price = parse_amount(parts[2])
-        except AmountError as exc:
+        except (AmountError, ValueError) as exc:
             raise InvalidInput(f"第 {number} 行 / line {number}: {exc}") from exc
         found.append(orders.OrderLineInput(parts[0], quantity, price))
     if not found:
