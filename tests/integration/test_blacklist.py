@@ -17,6 +17,7 @@ from huikuan.core.company import create_company
 from huikuan.core.errors import Conflict, ImportRejected, InvalidInput, RowError
 from huikuan.core.models import Company
 from huikuan.core.tabular import read_table
+from huikuan.core.uscc import uscc_check_character
 from huikuan.credit.blacklist import (
     EXPORT_HEADERS,
     active_entries,
@@ -27,7 +28,6 @@ from huikuan.credit.blacklist import (
     remove_from_blacklist,
     write_blacklist_csv,
 )
-from huikuan.credit.blacklist_rules import uscc_check_character
 from huikuan.credit.models import BlacklistEntry
 from tests.actors import ACTOR
 from tests.integration.ledger_builders import customer
@@ -64,6 +64,32 @@ def test_a_customer_with_a_listed_code_matches_whatever_its_name(
     assert [(m.key, m.how, m.matched) for m in found] == [(entry.id, "uscc", USCC_A)]
     assert entry.uscc == USCC_A  # stored normalised
     assert entry.listed_by == ACTOR.name
+
+
+def test_a_customers_own_credit_code_is_checked_and_matched(
+    session: Session, company: Company, tmp_path: Path
+) -> None:
+    """Customers keep their code: a wrong one is refused with the reason, and a customer
+    under a new name is still recognised by it."""
+    from huikuan.customers.imports import import_customers
+
+    entry = listed(session, company, "上海坏账贸易有限公司", uscc=USCC_A)
+    with pytest.raises(InvalidInput, match="wrong check character"):
+        customer(session, company, "C9", "新公司", uscc=USCC_B[:-1] + WRONG_CHECK)
+    renamed = customer(session, company, "C1", "改了名的公司", uscc=USCC_A.lower())
+    assert renamed.uscc == USCC_A
+    found = blacklist_matches(session, company_id=company.id, customer=renamed)
+    assert [(m.key, m.how) for m in found] == [(entry.id, "uscc")]
+    bad = csv_path(
+        tmp_path,
+        f"客户编码,客户名称,统一社会信用代码\nC2,华南公司,{USCC_B[:-1] + WRONG_CHECK}\n",
+        "gbk",
+    )
+    with pytest.raises(ImportRejected) as caught:
+        import_customers(session, actor=ACTOR, company_id=company.id, table=read_table(bad),
+                         overrides={}, as_of=D(2025, 3, 1))  # fmt: skip
+    [error] = caught.value.errors
+    assert (error.row, error.column) == (2, "统一社会信用代码") and "校验位错误" in error.reason
 
 
 def test_a_name_matches_across_spacing_full_width_brackets_and_suffix(

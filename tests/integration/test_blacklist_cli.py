@@ -19,7 +19,7 @@ from huikuan.core.company import create_company
 from huikuan.core.db import make_engine, session_factory, unit_of_work
 from huikuan.core.migrate import alembic_config
 from huikuan.core.models import Company
-from huikuan.credit.blacklist_rules import uscc_check_character
+from huikuan.core.uscc import uscc_check_character
 from huikuan.credit.cli_blacklist import blacklist_app
 from huikuan.models import metadata
 from tests.integration.ledger_builders import customer

@@ -6,18 +6,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from huikuan.credit.blacklist_rules import (
+from huikuan.core.uscc import (
     USCC_CHARSET,
+    normalise_uscc,
+    to_half_width,
+    uscc_check_character,
+    uscc_problem,
+)
+from huikuan.credit.blacklist_rules import (
     BlacklistMatch,
     ListedParty,
     match,
     name_core,
     normalise_name,
-    normalise_uscc,
     split_aliases,
-    to_half_width,
-    uscc_check_character,
-    uscc_problem,
 )
 
 BODIES = st.text(alphabet=USCC_CHARSET, min_size=17, max_size=17)

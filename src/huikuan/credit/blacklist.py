@@ -26,6 +26,7 @@ from huikuan.core.audit import Actor, record_change
 from huikuan.core.dates import DateError, format_date, parse_date
 from huikuan.core.errors import Conflict, ImportRejected, InvalidInput, NotFound, RowError
 from huikuan.core.tabular import FieldSpec, ImportResult, Row, Table, map_columns, rows_of
+from huikuan.core.uscc import normalise_uscc, uscc_problem
 from huikuan.credit import blacklist_rules as rules
 from huikuan.credit.blacklist_rules import BlacklistMatch
 from huikuan.credit.models import BlacklistEntry
@@ -74,9 +75,9 @@ def listing_problems(listing: Listing) -> dict[str, str]:
         problems["name"] = "名称为空 / name is empty"
     if not listing.reason:
         problems["reason"] = "列入原因为空 / reason is empty"
-    uscc_problem = rules.uscc_problem(listing.uscc) if listing.uscc else None
-    if uscc_problem:
-        problems["uscc"] = uscc_problem
+    bad_code = uscc_problem(listing.uscc) if listing.uscc else None
+    if bad_code:
+        problems["uscc"] = bad_code
     return problems
 
 
@@ -93,7 +94,7 @@ def make_listing(
     return Listing(
         name=name.strip(),
         reason=reason.strip(),
-        uscc=rules.normalise_uscc(uscc),
+        uscc=normalise_uscc(uscc),
         aliases="|".join(rules.split_aliases("|".join(aliases))),
         evidence=evidence.strip(),
         source=source.strip(),
@@ -242,8 +243,8 @@ def active_entries(session: Session, *, company_id: int) -> list[BlacklistEntry]
 def blacklist_matches(
     session: Session, *, company_id: int, customer: Customer, uscc: str = ""
 ) -> list[BlacklistMatch]:
-    """The active entries a customer matches, by code (``uscc``: customers do not keep one
-    yet), name or alias. One query over the company's active entries, reading only the four
+    """The active entries a customer matches, by unified social credit code (the customer's
+    own, or ``uscc`` when checking a prospect's code), name or alias. One query over the company's active entries, reading only the four
     columns matching needs (see the module docstring for why the whole list is read)."""
     query = select(
         BlacklistEntry.id, BlacklistEntry.name, BlacklistEntry.aliases, BlacklistEntry.uscc
@@ -252,7 +253,8 @@ def blacklist_matches(
         rules.ListedParty(key, name, rules.split_aliases(aliases), code)
         for key, name, aliases, code in session.execute(query.order_by(BlacklistEntry.id))
     ]
-    return rules.match(customer.name, rules.split_aliases(customer.aliases), uscc, parties)
+    code = uscc or customer.uscc
+    return rules.match(customer.name, rules.split_aliases(customer.aliases), code, parties)
 
 
 # --- sharing with partners: CSV out, any table in ----------------------------------------------

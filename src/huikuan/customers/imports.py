@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from huikuan.core.audit import Actor, record_change
 from huikuan.core.errors import ImportRejected, RowError
 from huikuan.core.tabular import FieldSpec, ImportResult, Row, Table, map_columns, rows_of
+from huikuan.core.uscc import normalise_uscc, uscc_problem
 from huikuan.customers import rules
 from huikuan.customers.models import Contact, Customer
 from huikuan.customers.service import apply_contact_change, contact_facts, customer_facts
@@ -32,6 +33,7 @@ CUSTOMER_FIELDS = (
     FieldSpec("salesperson", False, ("销售员", "业务员", "销售", "负责销售")),
     FieldSpec("collector", False, ("催收员", "收款负责人", "催收")),
     FieldSpec("aliases", False, ("别名", "曾用名")),
+    FieldSpec("uscc", False, ("统一社会信用代码", "信用代码", "社会信用代码", "纳税人识别号")),
     FieldSpec("tags", False, ("标签",)),
     FieldSpec("contact_name", False, ("contact", "联系人", "联系人姓名")),
     FieldSpec("contact_role", False, ("role", "联系人角色", "职务", "岗位")),
@@ -54,6 +56,7 @@ class CustomerRecord:
     aliases: str
     tags: str
     contact: rules.ContactFacts | None
+    uscc: str = ""
 
 
 def parse_customer_row(row: Row) -> CustomerRecord | list[RowError]:
@@ -82,6 +85,9 @@ def parse_customer_row(row: Row) -> CustomerRecord | list[RowError]:
             )
         )
     contact = _contact(row, errors)
+    uscc = normalise_uscc(row.text("uscc"))
+    if uscc and (problem := uscc_problem(uscc)):
+        errors.append(RowError(row.number, row.column("uscc"), problem))
     if errors:
         return errors
     assert ctype is not None
@@ -95,6 +101,7 @@ def parse_customer_row(row: Row) -> CustomerRecord | list[RowError]:
         row.text("aliases"),
         row.text("tags"),
         contact,
+        uscc,
     )
 
 
@@ -184,7 +191,7 @@ def import_customers(
     return result
 
 
-_FIELDS = ("name", "customer_type", "salesperson", "collector", "aliases", "tags")
+_FIELDS = ("name", "uscc", "customer_type", "salesperson", "collector", "aliases", "tags")
 
 
 def _write_chunk(

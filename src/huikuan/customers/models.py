@@ -49,6 +49,8 @@ class Customer(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Other names the customer pays or signs under, separated by "|" (bank lines use them).
     aliases: Mapped[str] = mapped_column(String(1000), default="")
+    # 统一社会信用代码, checked (core.uscc) when entered; matched against the blacklist.
+    uscc: Mapped[str] = mapped_column(String(18), default="")
     customer_type: Mapped[str] = mapped_column(String(20), default=CustomerType.OTHER.value)
     status: Mapped[str] = mapped_column(String(20), default=CustomerStatus.ACTIVE.value)
     salesperson: Mapped[str] = mapped_column(String(60), default="")

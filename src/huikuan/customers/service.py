@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from huikuan.core.audit import Actor, record_change
 from huikuan.core.errors import InvalidInput, NotFound
+from huikuan.core.uscc import normalise_uscc, uscc_problem
 from huikuan.customers import rules
 from huikuan.customers.models import Contact, Customer, CustomerType
 
@@ -25,9 +26,13 @@ def create_customer(
     collector: str = "",
     aliases: str = "",
     tags: str = "",
+    uscc: str = "",
 ) -> Customer:
     if customer_type not in {t.value for t in CustomerType}:
         raise InvalidInput(f"未知客户类型 {customer_type} / unknown customer type {customer_type}")
+    uscc = normalise_uscc(uscc)
+    if uscc and (problem := uscc_problem(uscc)):
+        raise InvalidInput(problem)
     if find_customer(session, company_id=company_id, code=code) is not None:
         raise InvalidInput(f"客户代码 {code} 已存在 / customer code {code} already exists")
     customer = Customer(
@@ -39,6 +44,7 @@ def create_customer(
         collector=collector,
         aliases=aliases,
         tags=tags,
+        uscc=uscc,
     )
     session.add(customer)
     session.flush()
@@ -53,6 +59,7 @@ def customer_facts(customer: Customer) -> dict[str, object]:
     """The audited facts of a customer."""
     return {
         "name": customer.name,
+        "uscc": customer.uscc,
         "customer_type": customer.customer_type,
         "salesperson": customer.salesperson,
         "collector": customer.collector,
