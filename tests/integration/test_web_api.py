@@ -182,3 +182,17 @@ def test_the_aging_api_pages_customers_and_keeps_the_full_totals(client: TestCli
     ]
     assert first["totals"] == whole["totals"] == second["totals"]
     assert (first["page"], first["page_size"]) == (1, 1)
+
+
+def test_a_nul_character_is_refused_before_any_route_sees_it(client: TestClient) -> None:
+    """PostgreSQL cannot store NUL in text (the fuzzer found a 500 there): every way of sending
+    one gets the same clear 422, and nothing is written."""
+    in_query = client.get("/api/customers", params={"q": "C\x001"})
+    in_json = client.post(
+        "/api/blacklist", json={"name": "坏\u0000公司", "reason": "x", "listed_on": "2025-01-01"}
+    )
+    for response in (in_query, in_json):
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == "invalid_input"
+        assert "空字符" in response.json()["error"]["message"]
+    assert client.get("/api/blacklist").json()["total"] == 0

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huikuan import __version__
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = session_factory(engine)
     app.state.settings = settings
     _add_error_handlers(app)
+    _add_nul_guard(app)
     app.include_router(_health_router())
     app.include_router(customers_router)
     app.include_router(ledger_router)
@@ -156,7 +158,38 @@ def _error(
     return JSONResponse(status_code=status, content=body)
 
 
+NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")
+NUL_MESSAGE = (
+    "请求中含有空字符（NUL），无法保存 / the request holds a NUL character, which cannot be stored"
+)
+
+
+def _add_nul_guard(app: FastAPI) -> None:
+    """Refuse a NUL character anywhere in the address, the query or a form or JSON body, before
+    any route sees it: PostgreSQL cannot store one in text, and no person types one. Uploaded
+    files (multipart) are binary and are read by the import, not checked here."""
+
+    @app.middleware("http")
+    async def refuse_nul(request: Request, call_next):
+        raw = request.scope.get("raw_path", b"") + b"?" + request.scope.get("query_string", b"")
+        carries_nul = any(marker in raw.lower() for marker in (b"%00", b"\x00"))
+        if not carries_nul and request.method in ("POST", "PUT", "PATCH"):
+            kind = request.headers.get("content-type", "")
+            if not kind.startswith("multipart/"):
+                body = await request.body()
+                carries_nul = any(marker in body.lower() for marker in NUL_MARKERS)
+        if carries_nul:
+            return _error(422, "invalid_input", NUL_MESSAGE, request)
+        return await call_next(request)
+
+
 def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DataError)
+    async def database_refused(request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot keep (out of range, bad encoding) is the request's fault.
+        message = "输入的值无法保存（超出范围或含非法字符）/ a value cannot be stored (out of range or an invalid character)"
+        return _error(422, "invalid_input", message, request)
+
     @app.exception_handler(HuikuanError)
     async def domain_error(request: Request, exc: HuikuanError) -> Response:
         if isinstance(exc, NotAuthenticated) and not request.url.path.startswith("/api"):
