@@ -60,12 +60,14 @@ def test_assess_score_request_and_approve_a_limit_then_an_order_waits_and_is_app
             data={"csrf": csrf_of(page), "assessed_on": "2026-02-10", "year": "2025",
                   "total_assets": "10,000,000", "total_liabilities": "4,000,000", "revenue": "30,000,000",
                   "net_profit": "1,500,000", "founded_on": "2012-05-01", "employees": "120",
-                  "reputation_rating": "4", "score_now": "on"},
+                  "reputation_rating": "4", "revenue_band": "10m-50m", "score_now": "on"},
         )  # fmt: skip
         assert done.status_code == 200
         grade = re.search(r'id="credit-grade">([A-C]+)<', done.text)
         assert grade is not None
         assert "资产负债率" in done.text and 'id="scorecard"' in done.text
+        band = done.text.split("营收规模</td>")[1].split("</td>")[0]
+        assert band.endswith(">10m-50m")  # the band by name, not its index
         assert "缺失" in done.text  # no report grade, no market share: shown as missing
         asked = credit.post(
             "/customers/C1/limit-requests",
