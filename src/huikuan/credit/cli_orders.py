@@ -27,6 +27,7 @@ from huikuan.core.errors import Forbidden, HuikuanError, NotFound
 from huikuan.core.money import AmountError, format_amount, parse_amount
 from huikuan.credit import orders
 from huikuan.credit.approval import parse_quantity
+from huikuan.credit.queries import list_orders
 from huikuan.customers.models import Customer
 from huikuan.customers.service import get_customer
 from huikuan.ledger.models import SalesOrder
@@ -186,10 +187,13 @@ def list_command(
     """Orders, newest first: number, customer, date, amount, status, approval."""
     with transaction(db) as session:
         co = resolve_company(session, company)
-        rows = orders.list_orders(session, company_id=co.id, pending_only=pending)
-        for order, code in rows:
+        rows, _ = list_orders(
+            session, company_id=co.id, only=None, customer_code=None,
+            approval="pending" if pending else None, page=1, page_size=500,
+        )  # fmt: skip
+        for order, customer in rows:
             typer.echo(
-                f"{order.number}\t{code}\t{format_date(order.ordered_on)}\t"
+                f"{order.number}\t{customer.code}\t{format_date(order.ordered_on)}\t"
                 f"{format_amount(order.amount)}\t{order.status}\t{order.approval}"
             )
 

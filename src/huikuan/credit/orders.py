@@ -614,24 +614,6 @@ def decision_reasons(decision: OrderDecision | None) -> list[Reason]:
     return [Reason.from_json(item) for item in json.loads(decision.reasons)]
 
 
-def list_orders(
-    session: Session, *, company_id: int, pending_only: bool = False, limit: int = 500
-) -> list[tuple[SalesOrder, str]]:
-    """Orders with their customer's code, newest first; only those waiting, if asked."""
-    query = (
-        select(SalesOrder, Customer.code)
-        .join(Customer, Customer.id == SalesOrder.customer_id)
-        .where(SalesOrder.company_id == company_id)
-    )
-    if pending_only:
-        query = query.where(
-            SalesOrder.status == OrderStatus.OPEN.value,
-            SalesOrder.approval == OrderApproval.PENDING.value,
-        )
-    query = query.order_by(SalesOrder.ordered_on.desc(), SalesOrder.id.desc()).limit(limit)
-    return [(order, code) for order, code in session.execute(query)]
-
-
 def order_facts(session: Session, order: SalesOrder) -> dict[str, object]:
     """The audited facts of an order, with its lines."""
     return {

@@ -159,6 +159,8 @@ def list_orders(
     session: Session, *, company_id: int, only: tuple[str, str] | None, customer_code: str | None,
     approval: str | None, page: int, page_size: int,
 ) -> tuple[list[tuple[SalesOrder, Customer]], int]:  # fmt: skip
+    """Orders newest first, one page, with the count of all; ``approval="pending"`` is the
+    approvals queue (open orders waiting for a decision). Used by the pages, API and CLI."""
     query = (
         select(SalesOrder, Customer)
         .join(Customer, Customer.id == SalesOrder.customer_id)
@@ -170,6 +172,8 @@ def list_orders(
         query = query.where(Customer.code == customer_code)
     if approval:
         query = query.where(SalesOrder.approval == approval)
+    if approval == OrderApproval.PENDING.value:  # waiting: a cancelled order waits for nobody
+        query = query.where(SalesOrder.status == OrderStatus.OPEN.value)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
         query.order_by(SalesOrder.ordered_on.desc(), SalesOrder.id.desc())
