@@ -21,10 +21,9 @@ from huikuan.credit import holds, limits, orders, review, rules, service
 from huikuan.credit.blacklist import active_entries, add_to_blacklist
 from huikuan.credit.queries import credit_file, list_orders
 from huikuan.customers.models import Customer
-from huikuan.customers.queries import find_visible_customer
 from huikuan.ledger.models import SalesOrder
 from huikuan.users.rules import Right
-from huikuan.web.deps import AsOfDep, Principal, SessionDep, require
+from huikuan.web.deps import AsOfDep, Principal, SessionDep, require, visible_customer
 from huikuan.web.schemas import ERROR_RESPONSES, PageMeta
 
 router = APIRouter(prefix="/api", tags=["credit"])
@@ -47,15 +46,6 @@ def _fen(value: str | None, field: str) -> int | None:
 
 def _money(fen: int | None) -> str | None:
     return None if fen is None else decimal_string(fen)
-
-
-def _customer(session: Session, principal: Principal, code: str) -> Customer:
-    found = find_visible_customer(
-        session, company_id=principal.company.id, code=code, only=principal.scope.only
-    )
-    if found is None:
-        raise NotFound(f"没有客户 {code} / no customer {code}")
-    return found
 
 
 # --- a customer's credit ----------------------------------------------------------------------
@@ -97,7 +87,7 @@ class CreditOut(BaseModel):
 @router.get("/customers/{code}/credit", response_model=CreditOut, responses=ERROR_RESPONSES)
 def customer_credit(session: SessionDep, principal: Reader, as_of: AsOfDep, code: str) -> CreditOut:
     """Grade, score with every factor, limit in force, exposure, holds and blacklist match."""
-    return _credit_out(session, _customer(session, principal, code), as_of)
+    return _credit_out(session, visible_customer(session, principal, code), as_of)
 
 
 def _credit_out(session: Session, customer: Customer, as_of: dt.date) -> CreditOut:
@@ -195,7 +185,7 @@ def create_assessment(
     )  # fmt: skip
     row = service.record_assessment(
         session, actor=principal.actor(request), company_id=principal.company.id,
-        customer=_customer(session, principal, code), data=data,
+        customer=visible_customer(session, principal, code), data=data,
     )  # fmt: skip
     return CreatedOut(id=row.id)
 
@@ -205,7 +195,7 @@ def score_customer(
     request: Request, session: SessionDep, principal: Manager, as_of: AsOfDep, code: str
 ) -> CreditOut:
     """Score the customer on ``as_of`` and record the limit its grade earns."""
-    customer = _customer(session, principal, code)
+    customer = visible_customer(session, principal, code)
     service.score_customers(session, actor=principal.actor(request), company_id=principal.company.id,
                             customers=[customer], as_of=as_of)  # fmt: skip
     return _credit_out(session, customer, as_of)
@@ -250,7 +240,7 @@ def request_limit(
     request: Request, session: SessionDep, principal: Manager, code: str, body: LimitRequestIn
 ) -> LimitRequestOut:
     """Ask for a limit set by hand; another credit manager must approve it."""
-    customer = _customer(session, principal, code)
+    customer = visible_customer(session, principal, code)
     amount = _fen(body.amount, "amount")
     ask = limits.OverrideRequest(amount if amount is not None else -1, body.terms_days, body.reason,
                                  body.valid_from, body.expires_on)  # fmt: skip
@@ -291,7 +281,7 @@ def hold(
     body: HoldIn,
 ) -> CreditOut:
     """Place (or, with ``release``, lift) a credit hold or supply stop, with the reason."""
-    customer = _customer(session, principal, code)
+    customer = visible_customer(session, principal, code)
     change = holds.release_hold if body.release else holds.place_on_hold
     change(session, actor=principal.actor(request), company_id=principal.company.id, customer=customer,
            kind=body.kind, reason=body.reason)  # fmt: skip
@@ -356,7 +346,7 @@ def _visible_order(
     if order is None:
         raise NotFound(f"没有订单 {number} / no order {number}")
     customer = session.get_one(Customer, order.customer_id)
-    _customer(session, principal, customer.code)
+    visible_customer(session, principal, customer.code)
     return order, customer
 
 
@@ -385,7 +375,7 @@ def create_order(
     """Enter an order; it is checked against credit at once (approved, or pending with reasons)."""
     from huikuan.credit.approval import parse_quantity
 
-    customer = _customer(session, principal, body.customer)
+    customer = visible_customer(session, principal, body.customer)
     try:
         lines = [orders.OrderLineInput(line.item, parse_quantity(line.quantity), parse_amount(line.unit_price))
                  for line in body.lines]  # fmt: skip

@@ -37,11 +37,10 @@ from huikuan.credit.queries import (
     waiting_orders,
 )
 from huikuan.customers.models import Customer
-from huikuan.customers.queries import find_visible_customer
 from huikuan.ledger.models import SalesOrder
 from huikuan.users.rules import Right, may
 from huikuan.web.customer_pages import render_customer
-from huikuan.web.deps import AsOfDep, Principal, SessionDep, now, require
+from huikuan.web.deps import AsOfDep, Principal, SessionDep, now, require, visible_customer
 from huikuan.web.i18n import localise
 from huikuan.web.pages import TEMPLATES, _t, check_csrf, page_lang
 
@@ -53,15 +52,6 @@ OrderTaker = Annotated[Principal, Depends(require(Right.ENTER_ORDERS))]
 Approver = Annotated[Principal, Depends(require(Right.APPROVE_ORDERS))]
 Csrf = Annotated[str, Form(max_length=100)]
 PAGE_SIZE = 50
-
-
-def _customer(session: Session, principal: Principal, code: str) -> Customer:
-    found = find_visible_customer(
-        session, company_id=principal.company.id, code=code, only=principal.scope.only
-    )
-    if found is None:
-        raise NotFound(f"没有客户 {code} / no customer {code}")
-    return found
 
 
 def _back(code: str) -> RedirectResponse:
@@ -150,7 +140,7 @@ async def enter_assessment(
     """Record an assessment from the customer page's form and, if asked, score at once."""
     form = {k: str(v) for k, v in (await request.form()).items()}
     check_csrf(principal, form.get("csrf", ""))
-    customer = _customer(session, principal, code)
+    customer = visible_customer(session, principal, code)
     try:
         data = _assessment(form)
         actor = principal.actor(request)
@@ -169,7 +159,7 @@ def score_customer(
 ) -> Response:  # fmt: skip
     """Score the customer again with today's ledger and latest assessment."""
     check_csrf(principal, csrf)
-    customer = _customer(session, principal, code)
+    customer = visible_customer(session, principal, code)
     service.score_customers(
         session, actor=principal.actor(request), company_id=principal.company.id,
         customers=[customer], as_of=as_of,
@@ -186,7 +176,7 @@ def request_limit(
 ) -> Response:  # fmt: skip
     """Ask for a limit set by hand; another credit manager approves it on the approvals page."""
     check_csrf(principal, csrf)
-    customer = _customer(session, principal, code)
+    customer = visible_customer(session, principal, code)
     try:
         fen = _fen(amount, "amount")
         ask = limits.OverrideRequest(
@@ -208,7 +198,7 @@ def hold_or_release(
 ) -> Response:  # fmt: skip
     """Place a credit hold or supply stop, or release it, with the reason."""
     check_csrf(principal, csrf)
-    customer = _customer(session, principal, code)
+    customer = visible_customer(session, principal, code)
     change = holds.place_on_hold if action == "place" else holds.release_hold
     try:
         with session.begin_nested():
@@ -302,7 +292,7 @@ def _visible_order(session: Session, principal: Principal, number: str) -> Sales
     if order is None:
         raise NotFound(f"没有订单 {number} / no order {number}")
     customer = session.get_one(Customer, order.customer_id)
-    _customer(session, principal, customer.code)  # out of the user's view: not found
+    visible_customer(session, principal, customer.code)  # out of the user's view: not found
     return order
 
 
@@ -361,7 +351,7 @@ def enter_order(
     """Enter an order; it is checked against credit at once and approved or sent to wait."""
     check_csrf(principal, csrf)
     try:
-        target = _customer(session, principal, customer.strip())
+        target = visible_customer(session, principal, customer.strip())
         with session.begin_nested():
             orders.create_order(
                 session, actor=principal.actor(request), company_id=principal.company.id,

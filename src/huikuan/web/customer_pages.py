@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
-from huikuan.core.errors import NotFound
 from huikuan.credit.models import HoldKind
 from huikuan.credit.queries import credit_file
 from huikuan.credit.rules import (
@@ -24,14 +23,13 @@ from huikuan.customers.queries import (
     CustomerFilter,
     customer_file,
     customer_timeline,
-    find_visible_customer,
     list_customers,
 )
 from huikuan.ledger import rules as ledger_rules
 from huikuan.ledger.exports import Money
 from huikuan.ledger.queries import customer_credit_notes
 from huikuan.users.rules import Right, may
-from huikuan.web.deps import AsOfDep, Principal, SessionDep, require
+from huikuan.web.deps import AsOfDep, Principal, SessionDep, require, visible_customer
 from huikuan.web.i18n import localise
 from huikuan.web.pages import TEMPLATES, _t, page_lang
 from huikuan.web.xlsx import xlsx_response
@@ -132,11 +130,7 @@ def render_customer(
     lang: str | None = None, error: str | None = None, status: int = 200,
 ) -> HTMLResponse:  # fmt: skip
     chosen = page_lang(principal, lang)
-    customer = find_visible_customer(
-        session, company_id=principal.company.id, code=code, only=principal.scope.only
-    )
-    if customer is None:
-        raise NotFound(f"没有客户 {code} / no customer {code}")
+    customer = visible_customer(session, principal, code)
     file = customer_file(session, customer=customer)
     buckets = ledger_rules.aging_buckets()
     invoices = [

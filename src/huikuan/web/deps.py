@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from huikuan.core.audit import Actor
 from huikuan.core.dates import DateError, check_business_date, today
 from huikuan.core.db import unit_of_work
-from huikuan.core.errors import Forbidden, InvalidInput, NotAuthenticated, prefixed
+from huikuan.core.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, prefixed
 from huikuan.core.models import Company
+from huikuan.customers.models import Customer
+from huikuan.customers.queries import find_visible_customer
 from huikuan.users import rules, service
 from huikuan.users.models import User
 from huikuan.users.rules import CustomerScope, Right
@@ -123,3 +125,14 @@ def get_as_of(
 
 
 AsOfDep = Annotated[dt.date, Depends(get_as_of)]
+
+
+def visible_customer(session: Session, principal: Principal, code: str) -> Customer:
+    """The customer of this code, if the user may see it; otherwise 'not found' (never
+    'forbidden', so that codes of other people's customers cannot be probed)."""
+    found = find_visible_customer(
+        session, company_id=principal.company.id, code=code.strip(), only=principal.scope.only
+    )
+    if found is None:
+        raise NotFound(f"没有客户 {code} / no customer {code}")
+    return found

@@ -8,20 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from huikuan.core.dates import parse_date
-from huikuan.core.errors import HuikuanError, NotFound
+from huikuan.core.errors import HuikuanError
 from huikuan.core.money import parse_amount
 from huikuan.customers.models import Customer
-from huikuan.customers.queries import find_visible_customer
 from huikuan.ledger import rules, service
 from huikuan.ledger.exports import Money
 from huikuan.ledger.imports import split_invoice_numbers
 from huikuan.ledger.models import InvoiceStatus, Payment
 from huikuan.ledger.queries import InvoiceFilter, list_invoices
 from huikuan.users.rules import Right, may
-from huikuan.web.deps import AsOfDep, Principal, SessionDep, now, require
+from huikuan.web.deps import AsOfDep, Principal, SessionDep, now, require, visible_customer
 from huikuan.web.i18n import Lang, localise
 from huikuan.web.pages import TEMPLATES, _t, check_csrf, page_lang
 from huikuan.web.xlsx import xlsx_response
@@ -105,7 +103,7 @@ def enter_invoice(
             else issued + dt.timedelta(days=int(terms_days or 0))
         )
         fen = parse_amount(amount)
-        target = _visible_customer(session, principal, customer)
+        target = visible_customer(session, principal, customer)
         with session.begin_nested():  # a refused invoice leaves nothing behind
             service.record_invoice(
                 session, actor=principal.actor(request), company_id=principal.company.id, customer=target,
@@ -115,16 +113,6 @@ def enter_invoice(
     except (HuikuanError, ValueError) as exc:
         return _invoice_error(request, session, principal, lang, _message(exc))
     return RedirectResponse(f"/customers/{target.code}?as_of={issued.isoformat()}", status_code=303)
-
-
-def _visible_customer(session: Session, principal: Principal, code: str) -> Customer:
-    """The customer a form names, if the user may see it."""
-    found = find_visible_customer(
-        session, company_id=principal.company.id, code=code.strip(), only=principal.scope.only
-    )
-    if found is None:
-        raise NotFound(f"没有客户 {code} / no customer {code}")
-    return found
 
 
 def _message(exc: Exception) -> str:
@@ -271,7 +259,7 @@ def enter_payment(
     try:
         day = parse_date(received_on)
         fen = parse_amount(amount)
-        target = _visible_customer(session, principal, customer)
+        target = visible_customer(session, principal, customer)
         with session.begin_nested():  # a refused payment leaves nothing behind
             service.record_payment(
                 session, actor=principal.actor(request), company_id=principal.company.id, customer=target,
