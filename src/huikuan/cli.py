@@ -6,10 +6,10 @@ import datetime as dt
 import getpass
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from sqlalchemy.orm import Session
@@ -20,12 +20,14 @@ from huikuan.core.dates import DateError, parse_date, today
 from huikuan.core.db import make_engine, session_factory, unit_of_work
 from huikuan.core.errors import HuikuanError, ImportRejected
 from huikuan.core.migrate import schema_is_current, upgrade_to_head
+from huikuan.core.money import AmountError, parse_amount
 from huikuan.core.settings import Settings
 from huikuan.ledger import aging_output, daily_totals
 from huikuan.ledger.aging import AgingBy, aging_report
 from huikuan.ledger.rules import parse_bucket_limits
 from huikuan.ledger.service import ledger_discrepancies
 
+T = TypeVar("T")
 app = typer.Typer(
     help="Huikuan 回款: accounts-receivable credit and collections.",
     no_args_is_help=True,
@@ -74,13 +76,26 @@ def cli_actor() -> Actor:
     return Actor(name=f"cli:{getpass.getuser()}", source="cli", at=dt.datetime.now(dt.UTC))
 
 
-def as_of_date(value: str | None) -> dt.date:
-    if value is None:
-        return today()
+def option_value(parse: Callable[[str], T], value: str, option: str) -> T:
+    """An option's text read by ``parse`` (an amount, a date, ...); a bad one is reported
+    against the option, as typer reports its own checks."""
     try:
-        return parse_date(value)
-    except DateError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--as-of") from exc
+        return parse(value)
+    except (DateError, AmountError, ValueError) as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from exc
+
+
+def optional_amount(value: str | None, option: str) -> int | None:
+    return None if value is None else option_value(parse_amount, value, option)
+
+
+def optional_date(value: str | None, option: str) -> dt.date | None:
+    return None if value is None else option_value(parse_date, value, option)
+
+
+def as_of_date(value: str | None, option: str = "--as-of") -> dt.date:
+    """The business date an option names; today when not given."""
+    return today() if value is None else option_value(parse_date, value, option)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -18,14 +18,15 @@ from huikuan.cli import (
     as_of_date,
     cli_actor,
     fail,
+    optional_amount,
+    optional_date,
     report_errors,
     transaction,
 )
 from huikuan.core.audit import Actor
 from huikuan.core.company import resolve_company
-from huikuan.core.dates import DateError, parse_date
 from huikuan.core.errors import HuikuanError, NotFound
-from huikuan.core.money import AmountError, format_amount, parse_amount
+from huikuan.core.money import format_amount
 from huikuan.core.tabular import parse_overrides, read_table
 from huikuan.credit import groups, limits, review, rules, service
 from huikuan.credit.imports import import_assessments, parse_flags, parse_market_share
@@ -49,24 +50,6 @@ def _customer(session: Session, company_id: int, code: str) -> Customer:
     return found
 
 
-def _fen(value: str | None, option: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        return parse_amount(value)
-    except AmountError as exc:
-        raise typer.BadParameter(str(exc), param_hint=option) from exc
-
-
-def _day(value: str | None, option: str):
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except DateError as exc:
-        raise typer.BadParameter(str(exc), param_hint=option) from exc
-
-
 def _statement(text: str) -> rules.Financials:
     """'2025,资产,负债[,流动资产,流动负债,收入,净利润,经营现金流]' (amounts in yuan)."""
     parts = [p.strip() for p in text.split("|" if "|" in text else ",")]
@@ -76,7 +59,7 @@ def _statement(text: str) -> rules.Financials:
             "format: year,assets,liabilities[,current assets,current liabilities,revenue,net profit,operating cash flow]",
             param_hint="--statement",
         )
-    amounts = [_fen(p, "--statement") if p else None for p in parts[1:8]]
+    amounts = [optional_amount(p, "--statement") if p else None for p in parts[1:8]]
     amounts += [None] * (7 - len(amounts))
     if amounts[0] is None or amounts[1] is None:
         raise typer.BadParameter(
@@ -139,16 +122,16 @@ def assess(
                 return
             if customer is None:
                 fail("请给出客户编码或 --file / give a customer code or --file")
-            assessed_on = _day(date, "--date") or as_of_date(None)
+            assessed_on = optional_date(date, "--date") or as_of_date(None)
             data = service.AssessmentInput(
                 assessed_on=assessed_on, statements=[_statement(s) for s in statement or []],
-                founded_on=_day(founded, "--founded"), employees=employees, revenue_band=revenue_band,
+                founded_on=optional_date(founded, "--founded"), employees=employees, revenue_band=revenue_band,
                 market_share_bp=parse_market_share(market_share), reputation_rating=reputation,
                 reputation_source=reputation_source, report_grade=report_grade.upper(),
-                report_source=report_source, report_date=_day(report_date, "--report-date"),
+                report_source=report_source, report_date=optional_date(report_date, "--report-date"),
                 flags=[f for text in flag or [] for f in parse_flags(text, assessed_on)],
-                guarantee=guarantee, collateral_value=_fen(collateral, "--collateral"),
-                insured_limit=_fen(insured_limit, "--insured-limit"), insurer=insurer, note=note,
+                guarantee=guarantee, collateral_value=optional_amount(collateral, "--collateral"),
+                insured_limit=optional_amount(insured_limit, "--insured-limit"), insurer=insurer, note=note,
             )  # fmt: skip
             row = service.record_assessment(
                 session, actor=cli_actor(), company_id=co.id,
@@ -297,13 +280,13 @@ def _approver(session: Session, company_id: int, username: str | None) -> Actor:
 def _override(session: Session, company_id: int, target: Customer, amount: str, terms: int | None,
               reason: str, starts: str | None, expires: str | None, approver: str | None, day) -> None:  # fmt: skip
     current = limits.current_limit(session, company_id=company_id, customer_id=target.id, as_of=day)
-    fen = _fen(amount, "--amount")
+    fen = optional_amount(amount, "--amount")
     assert fen is not None
     row = limits.request_override(
         session, actor=cli_actor(), company_id=company_id, customer=target,
         request=limits.OverrideRequest(
             amount=fen, terms_days=terms if terms is not None else (current.terms_days if current else 30),
-            reason=reason, valid_from=_day(starts, "--starts") or day, expires_on=_day(expires, "--expires"),
+            reason=reason, valid_from=optional_date(starts, "--starts") or day, expires_on=optional_date(expires, "--expires"),
         ),
     )  # fmt: skip
     if approver is None:
@@ -384,7 +367,7 @@ def group_set(
             co = resolve_company(session, company)
             group = groups.set_group(
                 session, actor=cli_actor(), company_id=co.id, code=code, name=name,
-                limit_amount=_fen(limit_amount, "--limit"),
+                limit_amount=optional_amount(limit_amount, "--limit"),
                 members=[_customer(session, co.id, m) for m in member or []],
             )  # fmt: skip
             typer.echo(f"集团 group {group.code}: {len(member or [])} members added")

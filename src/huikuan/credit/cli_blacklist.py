@@ -4,16 +4,22 @@ list with partners as CSV."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from huikuan.cli import CompanyOption, DbOption, cli_actor, report_errors, transaction
+from huikuan.cli import (
+    CompanyOption,
+    DbOption,
+    as_of_date,
+    cli_actor,
+    report_errors,
+    transaction,
+)
 from huikuan.core.company import resolve_company
-from huikuan.core.dates import DateError, format_date, parse_date, today
+from huikuan.core.dates import format_date
 from huikuan.core.errors import HuikuanError
 from huikuan.core.tabular import read_table
 from huikuan.credit import blacklist
@@ -25,15 +31,6 @@ blacklist_app: typer.Typer = typer.Typer(
 )
 
 HOW = {"uscc": "统一社会信用代码 uscc", "name": "名称 name", "alias": "别名 alias"}
-
-
-def _date(value: str | None, option: str) -> dt.date:
-    if value is None:
-        return today()
-    try:
-        return parse_date(value)
-    except DateError as exc:
-        raise typer.BadParameter(str(exc), param_hint=option) from exc
 
 
 @blacklist_app.command("add")
@@ -53,7 +50,7 @@ def add(
     company: CompanyOption = None,
 ) -> None:
     """List a bad customer."""
-    day = _date(listed_on, "--listed-on")
+    day = as_of_date(listed_on, "--listed-on")
     try:
         with transaction(db) as session:
             co = resolve_company(session, company)
@@ -77,7 +74,7 @@ def remove(
     company: CompanyOption = None,
 ) -> None:
     """Take an entry off the list (it is kept as history)."""
-    day = _date(removed_on, "--removed-on")
+    day = as_of_date(removed_on, "--removed-on")
     try:
         with transaction(db) as session:
             co = resolve_company(session, company)

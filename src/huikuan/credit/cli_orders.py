@@ -17,12 +17,13 @@ from huikuan.cli import (
     DbOption,
     as_of_date,
     cli_actor,
+    option_value,
     report_errors,
     transaction,
 )
 from huikuan.core.audit import Actor
 from huikuan.core.company import resolve_company
-from huikuan.core.dates import DateError, format_date, parse_date
+from huikuan.core.dates import format_date, parse_date
 from huikuan.core.errors import Forbidden, HuikuanError, NotFound
 from huikuan.core.money import AmountError, format_amount, parse_amount
 from huikuan.credit import orders
@@ -68,13 +69,6 @@ def _lines(values: list[str]) -> list[orders.OrderLineInput]:
     return parsed
 
 
-def _fen(value: str, option: str) -> int:
-    try:
-        return parse_amount(value)
-    except AmountError as exc:
-        raise typer.BadParameter(str(exc), param_hint=option) from exc
-
-
 def _approver(session: Session, company_id: int, username: str) -> User:
     """The deciding user must belong to the company and be active; the use case then checks
     their role and whether the customer is their own."""
@@ -115,10 +109,7 @@ def create(
 ) -> None:
     """Enter an order; it is checked against credit at once (approved, or pending with why)."""
     lines, day = _lines(line), as_of_date(as_of)
-    try:
-        ordered_on = parse_date(date)
-    except DateError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--date") from exc
+    ordered_on = option_value(parse_date, date, "--date")
     try:
         with transaction(db) as session:
             co = resolve_company(session, company)
@@ -317,7 +308,7 @@ def ship(
     number: NumberArg, amount: AmountOption, db: DbOption = None, company: CompanyOption = None
 ) -> None:
     """Record goods shipped on an approved order (refused while supply is stopped)."""
-    fen = _fen(amount, "--amount")
+    fen = option_value(parse_amount, amount, "--amount")
     try:
         with transaction(db) as session:
             co = resolve_company(session, company)
@@ -339,7 +330,7 @@ def invoice(
 ) -> None:
     """Record that part of the order was invoiced (enter the invoice itself in the ledger);
     a fully invoiced order closes."""
-    fen = _fen(amount, "--amount")
+    fen = option_value(parse_amount, amount, "--amount")
     try:
         with transaction(db) as session:
             co = resolve_company(session, company)
