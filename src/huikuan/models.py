@@ -1,6 +1,8 @@
 """Every capability's tables, imported in one place so that metadata is complete."""
 
+from huikuan.collections import models as collection_models
 from huikuan.core import audit as core_audit
+from huikuan.core import calendar as core_calendar
 from huikuan.core import models as core_models
 from huikuan.core.db import Base
 from huikuan.credit import models as credit_models
@@ -11,7 +13,9 @@ from huikuan.users import models as user_models
 metadata = Base.metadata
 
 __all__ = [
+    "collection_models",
     "core_audit",
+    "core_calendar",
     "core_models",
     "credit_models",
     "customer_models",

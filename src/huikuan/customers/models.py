@@ -57,6 +57,9 @@ class Customer(Base):
     collector: Mapped[str] = mapped_column(String(60), default="")
     # Free tags separated by "|", e.g. "重点|华东".
     tags: Mapped[str] = mapped_column(String(500), default="")
+    # The day of the month the customer settles suppliers (retail chains: after reconciliation);
+    # 31 means the month's last day. Collections steps can be anchored to it.
+    settlement_day: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class Contact(Base):
