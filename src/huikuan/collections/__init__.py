@@ -1,0 +1,1 @@
+"""Collections: strategies (escalation ladders), the daily run, actions and what they send."""
