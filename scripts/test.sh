@@ -16,7 +16,8 @@ if ! { .venv/bin/python -m pip install --quiet --upgrade pip \
   exit 1
 fi
 
-# Browser tests use Debian's chromium (and CJK fonts so screenshots show Chinese).
+# Browser tests use Debian's chromium (and CJK fonts so screenshots show Chinese);
+# PDF letters embed the same CJK font (fonts-noto-cjk).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
