@@ -127,11 +127,15 @@ def init(
     with transaction(db) as session:
         from sqlalchemy import select
 
+        from huikuan.collections.strategies import install_defaults
         from huikuan.core.models import Company
 
         if session.scalar(select(Company.id).limit(1)) is None:
             create_company(session, code=company, name=company_name)
             typer.echo(f"已创建公司 created company {company} {company_name}")
+        for company_id in session.scalars(select(Company.id)):
+            if install_defaults(session, actor=cli_actor(), company_id=company_id):
+                typer.echo("已安装默认催收策略 default collection strategies installed")
     typer.echo(f"数据库已就绪 database ready: {url}")
 
 
@@ -287,3 +291,10 @@ from huikuan.credit.cli_orders import order_app  # noqa: E402
 credit_app.command("hold")(hold_command)
 credit_app.command("release")(release_command)
 app.add_typer(order_app, name="order")
+from huikuan.collections.cli import actions_app, calendar_app, daily, send, strategy_app  # noqa: E402
+
+app.add_typer(strategy_app, name="strategy")
+app.add_typer(actions_app, name="actions")
+app.add_typer(calendar_app, name="calendar")
+app.command()(daily)
+app.command()(send)
