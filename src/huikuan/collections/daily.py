@@ -599,7 +599,6 @@ def _actions_today(
                     CollectionAction.customer_id.in_(chunk),
                 )
             )
-            .tuples()
             .all()
         )
     return found
@@ -645,7 +644,6 @@ def record_items(
         session.execute(
             select(Invoice.id, _chased(context.as_of)).where(Invoice.id.in_(planned.invoice_ids))
         )
-        .tuples()
         .all()
     )
     session.add_all(

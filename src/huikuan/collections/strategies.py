@@ -237,7 +237,6 @@ def _set_default(session: Session, actor: Actor, company_id: int, code: str) -> 
 def strategy_ids(session: Session, *, company_id: int) -> dict[str, int]:
     return dict(
         session.execute(select(Strategy.code, Strategy.id).where(Strategy.company_id == company_id))
-        .tuples()
         .all()
     )
 
@@ -421,7 +420,6 @@ def load_assignment(
                 CustomerStrategy.company_id == company_id
             )
         )
-        .tuples()
         .all()
     )
     default = session.scalar(
