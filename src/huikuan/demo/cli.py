@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 from huikuan.core.audit import record_change
 from huikuan.core.company import create_company
 from huikuan.core.dates import DateError, parse_date, today
-from huikuan.core.db import make_engine
+from huikuan.core.db import make_engine, session_factory
 from huikuan.core.migrate import upgrade_to_head
 from huikuan.core.models import Company
 from huikuan.core.settings import Settings
 from huikuan.customers.models import Customer
 from huikuan.demo import names
+from huikuan.demo.collections import demo_collections
 from huikuan.demo.credit import demo_credit
 from huikuan.demo.generator import DemoSpec, build_demo
 from huikuan.users.models import User
@@ -97,6 +98,9 @@ def demo(
                     session, actor=cli_actor(), company_id=company_id, as_of=day, seed=seed
                 )
                 session.flush()
+        history = demo_collections(
+            session_factory(engine), actor=cli_actor(), company_id=company_id, as_of=day, seed=seed
+        )
     finally:
         engine.dispose()
     typer.echo(
@@ -106,7 +110,8 @@ def demo(
         f"演示公司 {company} 已生成 / demo company built: {summary.customers} customers, "
         f"{summary.invoices} invoices, {summary.payments} payments, {summary.credit_notes} credit notes "
         f"(as of {day.isoformat()}); {credit['assessed']} assessed and scored, {credit['orders']} open orders, "
-        f"{credit['held']} customers on hold"
+        f"{credit['held']} customers on hold; collections: {history['runs']} daily runs, "
+        f"{history['messages']} messages on the timelines"
     )
 
 

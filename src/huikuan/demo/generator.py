@@ -268,7 +268,7 @@ def _contacts(
     as_of: dt.date,
 ) -> None:
     """Buyer, accountant and boss; a quarter of them change during the history."""
-    for role in names.CONTACT_ROLES:
+    for position, role in enumerate(names.CONTACT_ROLES):
         contact = {
             "id": ids.take("contacts"),
             "company_id": company_id,
@@ -276,7 +276,8 @@ def _contacts(
             "name": _person(rng),
             "role": role,
             "phone": f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
-            "email": "",
+            # Reserved example.com addresses: a demo never writes to a real mailbox.
+            "email": f"c{customer_id}.{position}@example.com",
             "is_decision_maker": role == "老板",
             "valid_from": start,
             "valid_to": None,
