@@ -432,3 +432,35 @@ def test_a_year_without_a_holiday_schedule_runs_monday_to_friday_and_says_so(
     assert summary.calendar_unknown_years == [2027]
     assert summary.working_day  # New Year's Day is unknown until the schedule is imported
     assert summary.actions == {"email": 1, "sms": 1}
+
+
+def test_a_second_run_started_while_one_is_running_is_refused(
+    factory: sessionmaker[Session], company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from huikuan.core.errors import Conflict
+
+    with_strategies(factory, company)
+    with unit_of_work(factory) as session:
+        c = debtor(session, company, "C001")
+        bill(session, company, c, "I-1", D(2026, 11, 20), 1_000_00)
+    inside, release = threading.Event(), threading.Event()
+    real = effects.carry_out
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        inside.set()
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(effects, "carry_out", slow)
+    first = threading.Thread(target=run, args=(factory, company, D(2026, 12, 2)))
+    first.start()
+    assert inside.wait(10)
+    with pytest.raises(Conflict, match="another daily run"):
+        run(factory, company, D(2026, 12, 2))
+    release.set()
+    first.join(10)
+    with factory() as session:
+        assert count(session, CollectionAction) == 1
+        assert session.scalars(select(DailyRun.status)).all() == ["finished"]

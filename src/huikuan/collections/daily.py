@@ -50,6 +50,7 @@ from huikuan.core.audit import Actor
 from huikuan.core.calendar import load_calendar
 from huikuan.core.db import unit_of_work
 from huikuan.core.errors import Conflict
+from huikuan.core.models import Company
 from huikuan.core.workdays import WorkCalendar
 from huikuan.credit.service import latest_grades
 from huikuan.customers.models import Customer
@@ -318,7 +319,10 @@ def _do_not_contact(session: Session, company_id: int, as_of: dt.date) -> frozen
 
 
 def _start(session: Session, context: RunContext) -> int:
-    """Record the run; refuse while another run of the company is in progress."""
+    """Record the run; refuse while another run of the company is in progress. The company
+    row is locked first, so two runs starting at the same moment queue here on PostgreSQL and
+    the second sees the first."""
+    session.scalar(select(Company.id).where(Company.id == context.company_id).with_for_update())
     running = session.scalar(
         select(DailyRun)
         .where(DailyRun.company_id == context.company_id, DailyRun.status == "running")
@@ -598,8 +602,7 @@ def _actions_today(
                     CollectionAction.as_of == context.as_of,
                     CollectionAction.customer_id.in_(chunk),
                 )
-            )
-            .all()
+            ).all()
         )
     return found
 
@@ -643,8 +646,7 @@ def record_items(
     amounts: dict[int, int] = dict(
         session.execute(
             select(Invoice.id, _chased(context.as_of)).where(Invoice.id.in_(planned.invoice_ids))
-        )
-        .all()
+        ).all()
     )
     session.add_all(
         CollectionActionItem(
