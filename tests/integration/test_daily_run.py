@@ -464,3 +464,38 @@ def test_a_second_run_started_while_one_is_running_is_refused(
     with factory() as session:
         assert count(session, CollectionAction) == 1
         assert session.scalars(select(DailyRun.status)).all() == ["finished"]
+
+
+def test_a_run_killed_outright_is_taken_over_by_a_person(
+    factory: sessionmaker[Session], company: Company
+) -> None:
+    from huikuan.collections.daily import run_daily
+    from huikuan.core.errors import Conflict
+
+    with_strategies(factory, company)
+    with unit_of_work(factory) as session:
+        c = debtor(session, company, "C001")
+        bill(session, company, c, "I-1", D(2026, 11, 20), 1_000_00)
+        session.add(  # what a power cut leaves behind
+            DailyRun(
+                company_id=company.id,
+                as_of=D(2026, 12, 1),
+                status="running",
+                started_at=dt.datetime(2026, 12, 1, 9),
+                started_by="cron",
+            )
+        )
+    with pytest.raises(Conflict, match="--takeover"):
+        run(factory, company, D(2026, 12, 2))
+    summary = run_daily(
+        factory,
+        company_id=company.id,
+        as_of=D(2026, 12, 2),
+        now=dt.datetime(2026, 12, 2, 9),
+        actor=ACTOR,
+        takeover=True,
+    )
+    assert summary.actions == {"phone_task": 1}
+    with factory() as session:
+        statuses = session.scalars(select(DailyRun.status).order_by(DailyRun.id)).all()
+        assert statuses == ["abandoned", "finished"]

@@ -224,6 +224,9 @@ def daily(
         bool, typer.Option("--no-send", help="Record messages; send them later with huikuan send")
     ] = False,
     output_format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    takeover: Annotated[
+        bool, typer.Option("--takeover", help="A previous run died while running: take over")
+    ] = False,
     db: DbOption = None,
     company: CompanyOption = None,
 ) -> None:
@@ -244,6 +247,7 @@ def daily(
                 send=not no_send,
                 transports=Transports.from_env(),
                 progress=_progress,
+                takeover=takeover,
             )
         except HuikuanError as exc:
             report_errors(exc)

@@ -132,6 +132,7 @@ def run_daily(
     send: bool = True,
     transports: Transports | None = None,
     progress: Progress | None = None,
+    takeover: bool = False,
 ) -> RunSummary:
     """Run the day. ``dry_run`` decides everything and writes nothing; ``send=False`` records
     the messages without sending them (``huikuan send`` sends them later)."""
@@ -140,7 +141,7 @@ def run_daily(
     summary = RunSummary(as_of=as_of.isoformat(), dry_run=dry_run)
     with unit_of_work(factory) as session:
         context = _load_context(session, company_id, as_of, now, actor, dry_run, summary)
-        run_id = None if dry_run else _start(session, context)
+        run_id = None if dry_run else _start(session, context, takeover)
     try:
         if summary.working_day:
             _evaluate_all(factory, context, run_id, summary, progress, effects.carry_out)
@@ -318,20 +319,26 @@ def _do_not_contact(session: Session, company_id: int, as_of: dt.date) -> frozen
     )
 
 
-def _start(session: Session, context: RunContext) -> int:
+def _start(session: Session, context: RunContext, takeover: bool) -> int:
     """Record the run; refuse while another run of the company is in progress. The company
     row is locked first, so two runs starting at the same moment queue here on PostgreSQL and
-    the second sees the first."""
+    the second sees the first. A run killed outright (power cut) stays "running": a person who
+    knows it is dead takes over (``takeover``), which marks it abandoned; nothing it committed
+    is lost or repeated."""
     session.scalar(select(Company.id).where(Company.id == context.company_id).with_for_update())
     running = session.scalar(
         select(DailyRun)
         .where(DailyRun.company_id == context.company_id, DailyRun.status == "running")
         .with_for_update()
     )
-    if running is not None:
+    if running is not None and takeover:
+        running.status = "abandoned"
+    elif running is not None:
         raise Conflict(
-            f"另一次日常任务（{running.as_of.isoformat()}，{running.started_at:%H:%M} 开始）仍在运行 / "
-            f"another daily run ({running.as_of.isoformat()}, started {running.started_at:%H:%M}) is still running"
+            f"另一次日常任务（{running.as_of.isoformat()}，{running.started_at:%H:%M} 开始）仍在运行；"
+            "如确认它已中止，请加 --takeover / "
+            f"another daily run ({running.as_of.isoformat()}, started {running.started_at:%H:%M}) is still running; "
+            "if you know it died, add --takeover"
         )
     run = DailyRun(
         company_id=context.company_id,
