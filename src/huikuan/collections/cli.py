@@ -265,6 +265,14 @@ def _progress(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
+NOT_CHASED = {
+    "dispute": "争议中 disputed",
+    "payment_plan": "还款计划履行中 payment plan",
+    "promise": "承诺付款未到期 promise not yet due",
+    "do_not_contact": "暂停联系 do not contact",
+}
+
+
 def summary_text(summary: RunSummary) -> str:
     lines = [
         f"{'试运行 DRY RUN ' if summary.dry_run else ''}催收日常任务 daily run {summary.as_of}"
@@ -294,7 +302,7 @@ def summary_text(summary: RunSummary) -> str:
     if summary.already_done_today:
         lines.append(f"今天已处理 already done today: {summary.already_done_today:,}")
     for reason, count in sorted(summary.not_chased.items()):
-        lines.append(f"不催收 not chased ({reason}): {count:,}")
+        lines.append(f"不催收 not chased ({NOT_CHASED.get(reason, reason)}): {count:,}")
     lines.append(
         f"暂停供货 supply stops placed {summary.holds_placed}, released {summary.holds_released}; "
         f"转法务/机构 referrals {summary.referrals}"

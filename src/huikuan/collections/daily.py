@@ -179,7 +179,8 @@ def _load_context(
     balances, oldest = _chased_balances(session, company_id, as_of)
     summary.customers = len(balances)
     customers = _customer_facts(session, company_id, list(balances))
-    grades = latest_grades(session, company_id=company_id, customer_ids=list(balances))
+    grades = _grades(session, company_id, list(balances))
+    summary.not_chased.update(_held_back(session, company_id, as_of))
     assigned = _assign(session, company_id, as_of, balances, oldest, customers, grades)
     return RunContext(
         company_id=company_id,
@@ -196,6 +197,37 @@ def _load_context(
         settlement_days={c: facts[1] for c, facts in customers.items()},
         do_not_contact=_do_not_contact(session, company_id, as_of),
     )
+
+
+def _grades(session: Session, company_id: int, customer_ids: list[int]) -> dict[int, str]:
+    grades: dict[int, str] = {}
+    for chunk in _chunks(sorted(customer_ids), 5000):  # SQLite takes 32,766 parameters at most
+        grades.update(latest_grades(session, company_id=company_id, customer_ids=chunk))
+    return grades
+
+
+def _held_back(session: Session, company_id: int, as_of: dt.date) -> dict[str, int]:
+    """How many open invoices are left alone today, and why (for the summary)."""
+    open_invoice = and_(
+        Invoice.company_id == company_id,
+        Invoice.open_amount > 0,
+        Invoice.status == InvoiceStatus.OPEN.value,
+    )
+    reasons = {
+        "dispute": select(func.count(func.distinct(Dispute.invoice_id)))
+        .join(Invoice, Invoice.id == Dispute.invoice_id)
+        .where(open_invoice, Dispute.status == "open"),
+        "payment_plan": select(func.count(func.distinct(PaymentPlanInvoice.invoice_id)))
+        .join(PaymentPlan, PaymentPlan.id == PaymentPlanInvoice.plan_id)
+        .join(Invoice, Invoice.id == PaymentPlanInvoice.invoice_id)
+        .where(open_invoice, PaymentPlan.status == "active"),
+        "promise": select(func.count(func.distinct(PromiseInvoice.invoice_id)))
+        .join(PromiseToPay, PromiseToPay.id == PromiseInvoice.promise_id)
+        .join(Invoice, Invoice.id == PromiseInvoice.invoice_id)
+        .where(open_invoice, PromiseToPay.status == "open", PromiseToPay.promised_on >= as_of),
+    }
+    counted = {reason: int(session.scalar(query) or 0) for reason, query in reasons.items()}
+    return {reason: n for reason, n in counted.items() if n}
 
 
 def collection_settings(session: Session, *, company_id: int) -> CollectionSettings:
