@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select
@@ -25,12 +27,11 @@ from sqlalchemy.orm import Session
 from huikuan.channels.context import MessageContext
 from huikuan.channels.letters import render_letter_pdf
 from huikuan.channels.statement import render_statement_pdf, render_statement_xlsx
-from huikuan.channels.templates import render
+from huikuan.channels.templates import Template, render
 from huikuan.collections import daily, rules
-from huikuan.collections.messages import message_context, recipients, template_for
+from huikuan.collections.messages import Recipients, message_context, recipients, template_for
 from huikuan.collections.models import (
     CollectionAction,
-    CollectionActionItem,
     Delivery,
     Dispute,
     Document,
@@ -49,6 +50,44 @@ Channel = rules.Channel
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One action being carried out, with everything its channel's handler needs."""
+
+    session: Session
+    ctx: daily.RunContext
+    action: CollectionAction
+    planned: rules.PlannedAction
+    customer: Customer
+    summary: daily.RunSummary
+
+    @property
+    def step(self) -> rules.Step:
+        return self.planned.step
+
+    def recipients(self) -> Recipients:
+        return recipients(self.session, customer=self.customer, as_of=self.ctx.as_of)
+
+    def template(self, code: str, language: str) -> Template:
+        return template_for(
+            self.session, company_id=self.ctx.company_id, code=code, language=language
+        )
+
+    def message(self, invoice_ids: Sequence[int] | None = None) -> MessageContext:
+        """The template context for this action's invoices (or the ones given)."""
+        return message_context(
+            self.session,
+            customer=self.customer,
+            invoice_ids=self.planned.invoice_ids if invoice_ids is None else invoice_ids,
+            as_of=self.ctx.as_of,
+            calendar=self.ctx.calendar,
+            settings=self.ctx.settings,
+            reference=f"HK-{self.ctx.as_of:%Y%m%d}-{self.customer.code}-{self.action.id}",
+            step_name=self.step.name,
+            sender_name=self.customer.collector,
+        )
+
+
 def carry_out(
     session: Session,
     context: daily.RunContext,
@@ -62,7 +101,9 @@ def carry_out(
     action = _record(session, context, run_id, planned, customer)
     try:
         with session.begin_nested():
-            _HANDLERS[planned.step.channel](session, context, action, planned, customer, summary)
+            _HANDLERS[planned.step.channel](
+                Job(session, context, action, planned, customer, summary)
+            )
     except HuikuanError as exc:
         action.status, action.detail = "failed", exc.message[:1000]
         summary.errors.append(f"{customer.code} {planned.step.name}: {exc.message}")
@@ -99,158 +140,82 @@ def _record(
     return action
 
 
-def _reference(context: daily.RunContext, customer: Customer, action: CollectionAction) -> str:
-    return f"HK-{context.as_of:%Y%m%d}-{customer.code}-{action.id}"
-
-
-def _context(
-    session: Session,
-    ctx: daily.RunContext,
-    action: CollectionAction,
-    customer: Customer,
-    planned: rules.PlannedAction,
-) -> MessageContext:
-    return message_context(
-        session,
-        customer=customer,
-        invoice_ids=planned.invoice_ids,
-        as_of=ctx.as_of,
-        calendar=ctx.calendar,
-        settings=ctx.settings,
-        reference=_reference(ctx, customer, action),
-        step_name=planned.step.name,
-        sender_name=customer.collector,
-    )
-
-
-def _email(
-    session: Session,
-    ctx: daily.RunContext,
-    action: CollectionAction,
-    planned: rules.PlannedAction,
-    customer: Customer,
-    summary: daily.RunSummary,
-) -> None:
-    to = recipients(session, customer=customer, as_of=ctx.as_of).emails
+def _email(job: Job) -> None:
+    to = job.recipients().emails
     if not to:
-        action.status, action.detail = "skipped", "客户没有邮箱地址 / no email address on file"
+        job.action.status, job.action.detail = (
+            "skipped",
+            "客户没有邮箱地址 / no email address on file",
+        )
         return
-    message = _context(session, ctx, action, customer, planned)
-    attachments = _statement(session, ctx, action, customer, message)
-    _queue_email(session, ctx, action, customer, to[0], message, planned.step.template, attachments)
-    action.status = "sent"
+    message = job.message()
+    _queue_email(job, to[0], message, job.step.template, _statement(job, message))
+    job.action.status = "sent"
 
 
 def _queue_email(
-    session: Session,
-    ctx: daily.RunContext,
-    action: CollectionAction,
-    customer: Customer,
-    to: str,
-    message: MessageContext,
-    template_code: str,
-    attachments: list[int],
+    job: Job, to: str, message: MessageContext, code: str, attachments: list[int]
 ) -> None:
-    template = template_for(
-        session, company_id=ctx.company_id, code=template_code, language=message.language
-    )
-    rendered = render(template, message)
+    rendered = render(job.template(code, message.language), message)
     _queue(
-        session,
-        ctx,
-        action,
-        customer,
+        job,
         channel="email",
         recipient=to,
         subject=rendered.subject,
         body=rendered.text,
         html=rendered.html,
         attachments=attachments,
-        send_after=ctx.now,
+        send_after=job.ctx.now,
     )
 
 
-def _statement(
-    session: Session,
-    ctx: daily.RunContext,
-    action: CollectionAction,
-    customer: Customer,
-    message: MessageContext,
-) -> list[int]:
-    """The statement of open items attached to reminders, in the company's chosen format."""
-    form = ctx.settings.statement_format
+def _statement(job: Job, message: MessageContext) -> list[int]:
+    """The statement of open items attached to reminders, in the company's chosen format. It
+    lists every open invoice of the customer, not only those at this step."""
+    form = job.ctx.settings.statement_format
     if form not in ("xlsx", "pdf"):
         return []
-    statement = open_items_context(session, ctx, customer, message)
+    statement = job.message(open_invoice_ids(job.session, job.customer))
     content = (
         render_statement_xlsx(statement) if form == "xlsx" else render_statement_pdf(statement)
     )
-    name = f"对账明细-{customer.code}-{ctx.as_of.isoformat()}.{form}"
+    name = f"对账明细-{job.customer.code}-{job.ctx.as_of.isoformat()}.{form}"
     mime = XLSX if form == "xlsx" else "application/pdf"
-    return [
-        _document(
-            session, ctx, action, customer, "statement", name, mime, content, message.reference
-        )
-    ]
+    return [_document(job, "statement", name, mime, content, message.reference)]
 
 
-def open_items_context(
-    session: Session, ctx: daily.RunContext, customer: Customer, message: MessageContext
-) -> MessageContext:
-    """A statement lists every open invoice of the customer, not only those at this step."""
-    ids = session.scalars(
-        select(Invoice.id).where(
-            Invoice.company_id == ctx.company_id,
-            Invoice.customer_id == customer.id,
-            Invoice.open_amount > 0,
-            Invoice.status == InvoiceStatus.OPEN.value,
+def open_invoice_ids(session: Session, customer: Customer) -> list[int]:
+    return list(
+        session.scalars(
+            select(Invoice.id).where(
+                Invoice.company_id == customer.company_id,
+                Invoice.customer_id == customer.id,
+                Invoice.open_amount > 0,
+                Invoice.status == InvoiceStatus.OPEN.value,
+            )
         )
-    ).all()
-    return message_context(
-        session,
-        customer=customer,
-        invoice_ids=ids,
-        as_of=ctx.as_of,
-        calendar=ctx.calendar,
-        settings=ctx.settings,
-        reference=message.reference,
-        step_name=message.step_name,
-        sender_name=message.sender_name,
     )
 
 
-def _document(
-    session: Session,
-    ctx: daily.RunContext,
-    action: CollectionAction,
-    customer: Customer,
-    kind: str,
-    filename: str,
-    mime: str,
-    content: bytes,
-    reference: str,
-) -> int:
+def _document(job: Job, kind: str, filename: str, mime: str, content: bytes, reference: str) -> int:
     document = Document(
-        company_id=ctx.company_id,
-        customer_id=customer.id,
-        action_id=action.id,
+        company_id=job.ctx.company_id,
+        customer_id=job.customer.id,
+        action_id=job.action.id,
         kind=kind,
         filename=filename,
         mime_type=mime,
         content=content,
         reference=reference,
-        created_on=ctx.as_of,
+        created_on=job.ctx.as_of,
     )
-    session.add(document)
-    session.flush()
+    job.session.add(document)
+    job.session.flush()
     return document.id
 
 
 def _queue(
-    session: Session,
-    ctx: daily.RunContext,
-    action: CollectionAction,
-    customer: Customer,
+    job: Job,
     *,
     channel: str,
     recipient: str,
@@ -260,199 +225,129 @@ def _queue(
     attachments: list[int] | None = None,
     send_after: dt.datetime,
 ) -> Delivery:
-    count = session.scalar(select(func.count()).where(Delivery.action_id == action.id)) or 0
+    count = job.session.scalar(select(func.count()).where(Delivery.action_id == job.action.id))
     delivery = Delivery(
-        company_id=ctx.company_id,
-        action_id=action.id,
-        customer_id=customer.id,
+        company_id=job.ctx.company_id,
+        action_id=job.action.id,
+        customer_id=job.customer.id,
         channel=channel,
         recipient=recipient[:300],
         subject=subject[:300],
         body=body,
         html=html,
         attachments="|".join(str(a) for a in attachments or []),
-        message_id=f"hk-{ctx.company_id}-{action.id}-{channel}-{count + 1}",
+        message_id=f"hk-{job.ctx.company_id}-{job.action.id}-{channel}-{(count or 0) + 1}",
         status="pending",
         send_after=send_after.replace(tzinfo=None),
     )
-    session.add(delivery)
-    session.flush()
+    job.session.add(delivery)
+    job.session.flush()
     return delivery
 
 
-def _sms(
-    session: Session,
-    ctx: daily.RunContext,
-    action: CollectionAction,
-    planned: rules.PlannedAction,
-    customer: Customer,
-    summary: daily.RunSummary,
-) -> None:
-    mobiles = recipients(session, customer=customer, as_of=ctx.as_of).mobiles
+def _sms(job: Job) -> None:
+    mobiles = job.recipients().mobiles
     if not mobiles:
-        action.status, action.detail = "skipped", "客户没有手机号码 / no mobile number on file"
+        job.action.status, job.action.detail = (
+            "skipped",
+            "客户没有手机号码 / no mobile number on file",
+        )
         return
-    message = _context(session, ctx, action, customer, planned)
-    template = template_for(
-        session, company_id=ctx.company_id, code=planned.step.template, language=message.language
-    )
-    text = render(template, message).text
+    message = job.message()
+    text = render(job.template(job.step.template, message.language), message).text
+    settings = job.ctx.settings
     when = rules.sms_send_time(
-        ctx.now,
-        quiet_start=_time(ctx.settings.quiet_start),
-        quiet_end=_time(ctx.settings.quiet_end),
-        calendar=ctx.calendar,
+        job.ctx.now,
+        quiet_start=dt.time.fromisoformat(settings.quiet_start),
+        quiet_end=dt.time.fromisoformat(settings.quiet_end),
+        calendar=job.ctx.calendar,
     )
-    _queue(
-        session,
-        ctx,
-        action,
-        customer,
-        channel="sms",
-        recipient=mobiles[0],
-        subject="",
-        body=text,
-        send_after=when,
-    )
-    action.status = "sent"
-    if when > ctx.now:
-        action.detail = (
+    _queue(job, channel="sms", recipient=mobiles[0], subject="", body=text, send_after=when)
+    job.action.status = "sent"
+    if when > job.ctx.now:
+        job.action.detail = (
             f"免打扰时段，{when:%Y-%m-%d %H:%M} 发送 / quiet hours: sent at {when:%Y-%m-%d %H:%M}"
         )
 
 
-def _time(text: str) -> dt.time:
-    return dt.time.fromisoformat(text)
-
-
-def _letter(
-    session: Session,
-    ctx: daily.RunContext,
-    action: CollectionAction,
-    planned: rules.PlannedAction,
-    customer: Customer,
-    summary: daily.RunSummary,
-) -> None:
+def _letter(job: Job) -> None:
     """A formal letter: the PDF is kept; the collector prints and posts it (registered mail
     is the proof of the demand); a copy goes by email when we have an address."""
-    message = _context(session, ctx, action, customer, planned)
-    template = template_for(
-        session, company_id=ctx.company_id, code=planned.step.template, language=message.language
-    )
+    message = job.message()
+    template = job.template(job.step.template, message.language)
     pdf = render_letter_pdf(template, message)
-    name = f"{planned.step.name}-{customer.code}-{ctx.as_of.isoformat()}.pdf"
-    document_id = _document(
-        session,
-        ctx,
-        action,
-        customer,
-        planned.step.template,
-        name,
-        "application/pdf",
-        pdf,
-        message.reference,
-    )
-    action.status = "open"
-    action.detail = (
+    name = f"{job.step.name}-{job.customer.code}-{job.ctx.as_of.isoformat()}.pdf"
+    document_id = _document(job, job.step.template, name, "application/pdf", pdf, message.reference)
+    job.action.status = "open"
+    job.action.detail = (
         "打印并以挂号信/快递寄出，保留回执 / print, post by registered mail, keep the receipt"
     )
-    to = recipients(session, customer=customer, as_of=ctx.as_of).emails
+    to = job.recipients().emails
     if to:
         rendered = render(template, message)
         _queue(
-            session,
-            ctx,
-            action,
-            customer,
+            job,
             channel="email",
             recipient=to[0],
             subject=rendered.subject,
             body=rendered.text,
             html=rendered.html,
             attachments=[document_id],
-            send_after=ctx.now,
+            send_after=job.ctx.now,
         )
 
 
-def _task(
-    session: Session,
-    ctx: daily.RunContext,
-    action: CollectionAction,
-    planned: rules.PlannedAction,
-    customer: Customer,
-    summary: daily.RunSummary,
-) -> None:
-    action.status = "open"
-    who = customer.collector or customer.salesperson
-    action.assignee = who
-    action.detail = (
-        f"{planned.step.name}：{len(planned.invoice_ids)} 张发票，{format_amount(planned.amount)}"
-    )
+def _task(job: Job) -> None:
+    job.action.status = "open"
+    job.action.assignee = job.customer.collector or job.customer.salesperson
+    count = len(job.planned.invoice_ids)
+    job.action.detail = f"{job.step.name}：{count} 张发票，{format_amount(job.planned.amount)}"
 
 
-def _stop_supply(
-    session: Session,
-    ctx: daily.RunContext,
-    action: CollectionAction,
-    planned: rules.PlannedAction,
-    customer: Customer,
-    summary: daily.RunSummary,
-) -> None:
+def _stop_supply(job: Job) -> None:
     """Supply stops through the credit service, so orders and shipments see it at once."""
-    held = any(
-        h.kind == HoldKind.SUPPLY_STOP.value
-        for h in active_holds(session, company_id=ctx.company_id, customer_id=customer.id)
-    )
-    if held:
-        action.detail = "已在暂停供货中 / supply already stopped"
+    holds = active_holds(job.session, company_id=job.ctx.company_id, customer_id=job.customer.id)
+    if any(h.kind == HoldKind.SUPPLY_STOP.value for h in holds):
+        job.action.detail = "已在暂停供货中 / supply already stopped"
     else:
-        reason = f"催收阶梯「{planned.step.name}」：逾期 {format_amount(planned.amount)}"
         place_on_hold(
-            session,
-            actor=ctx.actor,
-            company_id=ctx.company_id,
-            customer=customer,
+            job.session,
+            actor=job.ctx.actor,
+            company_id=job.ctx.company_id,
+            customer=job.customer,
             kind=HoldKind.SUPPLY_STOP.value,
-            reason=reason,
             origin="collections",
+            reason=f"催收阶梯「{job.step.name}」：逾期 {format_amount(job.planned.amount)}",
         )
-        summary.holds_placed += 1
-    if planned.step.template:
-        to = recipients(session, customer=customer, as_of=ctx.as_of).emails
-        if to:
-            message = _context(session, ctx, action, customer, planned)
-            _queue_email(session, ctx, action, customer, to[0], message, planned.step.template, [])
-    _alert(session, ctx, action, planned, customer, summary)
-    action.status = "done"
+        job.summary.holds_placed += 1
+    to = job.recipients().emails
+    if job.step.template and to:
+        _queue_email(job, to[0], job.message(), job.step.template, [])
+    _alert(job)
+    job.action.status = "done"
 
 
-def _referral(
-    session: Session,
-    ctx: daily.RunContext,
-    action: CollectionAction,
-    planned: rules.PlannedAction,
-    customer: Customer,
-    summary: daily.RunSummary,
-) -> None:
+def _referral(job: Job) -> None:
     """Hand the customer to an agency or to legal, with the evidence the case will need."""
-    if planned.step.channel is Channel.LAWYER_LETTER:
-        _letter(session, ctx, action, planned, customer, summary)
-        action.detail = "律师函待法务/律师审核后寄出 / lawyer letter for legal to review and send"
-    session.add(
+    if job.step.channel is Channel.LAWYER_LETTER:
+        _letter(job)
+        job.action.detail = (
+            "律师函待法务/律师审核后寄出 / lawyer letter for legal to review and send"
+        )
+    found = evidence(job.session, job.ctx.company_id, job.customer)
+    job.session.add(
         Referral(
-            company_id=ctx.company_id,
-            customer_id=customer.id,
-            action_id=action.id,
-            kind=planned.step.channel.value,
-            amount=planned.amount,
-            opened_on=ctx.as_of,
-            evidence=json.dumps(
-                evidence(session, ctx.company_id, customer), ensure_ascii=False, default=str
-            ),
+            company_id=job.ctx.company_id,
+            customer_id=job.customer.id,
+            action_id=job.action.id,
+            kind=job.step.channel.value,
+            amount=job.planned.amount,
+            opened_on=job.ctx.as_of,
+            evidence=json.dumps(found, ensure_ascii=False, default=str),
         )
     )
-    action.status, action.assignee = "open", "legal"
-    summary.referrals += 1
+    job.action.status, job.action.assignee = "open", "legal"
+    job.summary.referrals += 1
 
 
 def evidence(session: Session, company_id: int, customer: Customer) -> list[dict[str, Any]]:
@@ -532,34 +427,23 @@ def evidence(session: Session, company_id: int, customer: Customer) -> list[dict
     return items
 
 
-def _alert(
-    session: Session,
-    ctx: daily.RunContext,
-    action: CollectionAction,
-    planned: rules.PlannedAction,
-    customer: Customer,
-    summary: daily.RunSummary,
-) -> None:
+def _alert(job: Job) -> None:
     """An internal note to the salesperson's and collector's group robot."""
-    message = _context(session, ctx, action, customer, planned)
-    template = template_for(
-        session, company_id=ctx.company_id, code="internal_alert", language=message.language
+    message = job.message()
+    text = render(job.template("internal_alert", message.language), message).text
+    names = "、".join(
+        n for n in dict.fromkeys([job.customer.salesperson, job.customer.collector]) if n
     )
-    text = render(template, message).text
-    names = "、".join(n for n in dict.fromkeys([customer.salesperson, customer.collector]) if n)
     _queue(
-        session,
-        ctx,
-        action,
-        customer,
+        job,
         channel="alert",
         recipient=names or "robot",
         subject="",
         body=text,
-        send_after=ctx.now,
+        send_after=job.ctx.now,
     )
-    if planned.step.channel is Channel.ALERT:
-        action.status = "sent"
+    if job.step.channel is Channel.ALERT:
+        job.action.status = "sent"
 
 
 _HANDLERS = {
@@ -615,7 +499,3 @@ def release_cleared_holds(
             reason="逾期款项已结清，自动恢复供货 / overdue balance cleared",
         )
     return len(cleared)
-
-
-# The items a referral covers are already recorded by the action (collection_action_item).
-__all__ = ["CollectionActionItem", "carry_out", "evidence", "release_cleared_holds"]
