@@ -9,19 +9,27 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from fontTools.ttLib import TTFont
+from fpdf.enums import XPos, YPos
 from openpyxl import load_workbook
 
 from huikuan.channels import fonts as fonts_module
 from huikuan.channels.context import MessageContext, OpenItem
 from huikuan.channels.fonts import FontMissing, find_fonts
 from huikuan.channels.letters import render_letter_pdf
+from huikuan.channels.pdf import FONT, DocumentPDF
 from huikuan.channels.statement import render_statement_pdf, render_statement_xlsx
 from huikuan.channels.templates import default_template, money_text, sample_context
 from huikuan.core.money import to_decimal
@@ -163,6 +171,103 @@ def test_letter_without_fees_has_no_fee_column() -> None:
 def test_rendering_is_repeatable() -> None:
     template, context = default_template("dunning_letter", "zh"), sample_context("zh")
     assert render_letter_pdf(template, context) == render_letter_pdf(template, context)
+
+
+def test_same_letter_same_bytes_whatever_the_process_rendered_before() -> None:
+    """The font is read once per process and glyphs are cached across documents: none of that
+    may leak into a document. Nor may the process: a fresh one gives the same bytes."""
+    template, context = default_template("dunning_letter", "zh"), sample_context("zh")
+    first = render_letter_pdf(template, context)
+    other = dataclasses.replace(context, customer_name="苏州吴中纺织印染厂", addressee="刘赟")
+    render_letter_pdf(template, other)
+    render_statement_pdf(other)
+    render_letter_pdf(default_template("lawyer_letter", "en"), sample_context("en"))
+    assert render_letter_pdf(template, context) == first
+
+    script = (
+        "import sys\n"
+        "from huikuan.channels.letters import render_letter_pdf\n"
+        "from huikuan.channels.templates import default_template, sample_context\n"
+        "data = render_letter_pdf(default_template('dunning_letter', 'zh'), sample_context('zh'))\n"
+        "sys.stdout.buffer.write(data)\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    fresh = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, check=True, env=env
+    ).stdout
+    assert fresh == first
+
+
+def test_letters_rendered_in_threads_match_one_at_a_time() -> None:
+    """The web app renders letters in worker threads; the shared font must not mix them up."""
+    jobs = [(code, language) for code in LETTERS for language in ("zh", "en")]
+
+    def render(job: tuple[str, str]) -> bytes:
+        code, language = job
+        return render_letter_pdf(default_template(code, language), sample_context(language))
+
+    expected = [render(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(render, jobs)) == expected
+
+
+def embedded_font_programs(data: bytes) -> list[TTFont]:
+    """The TrueType programs (FontFile2 streams) embedded in the PDF."""
+    programs = []
+    for match in re.finditer(rb"/FontFile2 (\d+) 0 R", data):
+        header = re.search(
+            rb"\n" + match.group(1) + rb" 0 obj\n<<(.*?)>>\nstream\n", data, re.DOTALL
+        )
+        length = re.search(rb"/Length (\d+)", header.group(1)) if header else None
+        assert header is not None and length is not None
+        stream = data[header.end() : header.end() + int(length.group(1))]
+        if b"/FlateDecode" in header.group(1):
+            stream = zlib.decompress(stream)
+        programs.append(TTFont(BytesIO(stream)))
+    return programs
+
+
+@pytest.mark.parametrize("rare", ["堃", "𠀋"], ids=["outside-gb2312", "outside-bmp"])
+def test_rare_character_in_a_name_is_embedded_and_drawn(rare: str) -> None:
+    """Customers' and contacts' names use characters no common set holds (堃 is in GBK only,
+    𠀋 beyond the Basic Multilingual Plane): each must come out as its glyph, never a box."""
+    with pytest.raises(UnicodeEncodeError):
+        rare.encode("gb2312")
+    context = dataclasses.replace(
+        sample_context("zh"), customer_name=f"南昌洪都{rare}汽车配件厂", addressee=f"周{rare}"
+    )
+    data = render_letter_pdf(default_template("dunning_letter", "zh"), context)
+    text = "\n".join(page_texts(data))
+    assert f"南昌洪都{rare}汽车配件厂" in text and f"周{rare}" in text
+    outlines = [
+        program["glyf"][program.getBestCmap()[ord(rare)]].numberOfContours
+        for program in embedded_font_programs(data)
+        if ord(rare) in program.getBestCmap()
+    ]
+    assert outlines and all(contours > 0 for contours in outlines)
+    assert_fonts_embedded(data)
+
+
+def test_characters_sharing_one_glyph() -> None:
+    """⼀ (the Kangxi radical, as text copied from other PDFs brings it) is drawn with 一's
+    glyph: both characters, one glyph in the embedded font, both extracted."""
+    context = dataclasses.replace(sample_context("zh"), addressee="王⼀一")
+    data = render_letter_pdf(default_template("dunning_letter", "zh"), context)
+    assert "王⼀一" in "\n".join(page_texts(data))
+    assert_fonts_embedded(data)
+
+
+def test_unbreakable_blocks_keep_their_glyphs() -> None:
+    """fpdf2 copies the document (fonts included) for unbreakable() and offset_rendering()."""
+    pdf = DocumentPDF(sample_context("zh"), "测试")
+    pdf.set_font(FONT, "", 11)
+    with pdf.unbreakable() as block:
+        block.cell(0, 6, "不可分割的一段", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    with pdf.offset_rendering() as trial:
+        trial.multi_cell(0, 6, "试排" * 80)
+    pdf.cell(0, 6, "之后的一行")
+    text = flat("\n".join(page_texts(pdf.to_bytes())))
+    assert "不可分割的一段" in text and "之后的一行" in text
 
 
 def test_long_letter_spans_pages_with_heading_repeated_and_exact_totals() -> None:
