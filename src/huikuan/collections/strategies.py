@@ -236,8 +236,9 @@ def _set_default(session: Session, actor: Actor, company_id: int, code: str) -> 
 
 def strategy_ids(session: Session, *, company_id: int) -> dict[str, int]:
     return dict(
-        session.execute(select(Strategy.code, Strategy.id).where(Strategy.company_id == company_id))
-        .all()
+        session.execute(
+            select(Strategy.code, Strategy.id).where(Strategy.company_id == company_id)
+        ).all()
     )
 
 
@@ -419,8 +420,7 @@ def load_assignment(
             select(CustomerStrategy.customer_id, CustomerStrategy.strategy_id).where(
                 CustomerStrategy.company_id == company_id
             )
-        )
-        .all()
+        ).all()
     )
     default = session.scalar(
         select(Strategy.id).where(Strategy.company_id == company_id, Strategy.is_default)

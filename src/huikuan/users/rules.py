@@ -32,6 +32,11 @@ class Right(enum.StrEnum):
     PLACE_HOLDS = "place_holds"  # credit hold / supply stop, and their release
     ENTER_ORDERS = "enter_orders"  # create, change, split, ship and close sales orders
     APPROVE_ORDERS = "approve_orders"  # approve or reject orders waiting for credit
+    READ_COLLECTIONS = "read_collections"  # strategies, daily runs, actions, letters sent
+    MANAGE_STRATEGIES = "manage_strategies"  # edit strategies and rules, assign customers
+    RUN_COLLECTIONS = "run_collections"  # preview and run the day's collections
+    WORK_ACTIONS = "work_actions"  # complete tasks (calls, visits, letters posted)
+    EDIT_TEMPLATES = "edit_templates"  # the company's wording of messages and letters
 
 
 ALL = frozenset(Role)
@@ -46,6 +51,13 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.PLACE_HOLDS: frozenset({Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE}),
     Right.ENTER_ORDERS: frozenset({Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE, Role.SALES}),
     Right.APPROVE_ORDERS: frozenset({Role.ADMIN, Role.CREDIT_MANAGER}),
+    Right.READ_COLLECTIONS: ALL,
+    Right.MANAGE_STRATEGIES: frozenset({Role.ADMIN, Role.CREDIT_MANAGER}),
+    Right.RUN_COLLECTIONS: frozenset(
+        {Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE, Role.COLLECTOR}
+    ),
+    Right.WORK_ACTIONS: frozenset({Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE, Role.COLLECTOR}),
+    Right.EDIT_TEMPLATES: frozenset({Role.ADMIN, Role.CREDIT_MANAGER}),
 }
 
 ROLE_LABELS_ZH = {

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huikuan import __version__
+from huikuan.collections.api import router as collections_router
 from huikuan.core.db import make_engine, session_factory
 from huikuan.core.errors import (
     Conflict,
@@ -32,6 +33,7 @@ from huikuan.credit.api import router as credit_router
 from huikuan.customers.api import router as customers_router
 from huikuan.ledger.api import router as ledger_router
 from huikuan.web import (
+    collection_pages,
     credit_pages,
     customer_pages,
     entry_pages,
@@ -83,12 +85,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(customers_router)
     app.include_router(ledger_router)
     app.include_router(credit_router)
+    app.include_router(collections_router)
     app.include_router(pages.router)
     app.include_router(customer_pages.router)
     app.include_router(ledger_pages.router)
     app.include_router(import_pages.router)
     app.include_router(entry_pages.router)
     app.include_router(credit_pages.router)
+    app.include_router(collection_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
@@ -201,7 +205,9 @@ def _add_error_handlers(app: FastAPI) -> None:
             return pages.error_page(
                 request, status, localise(exc.message, _lang(request)), _lang(request)
             )
-        return _error(status, exc.code, exc.message, request)
+        # A batch refused whole (a strategy file) lists each problem in details.
+        details = getattr(exc, "details", None)
+        return _error(status, exc.code, exc.message, request, details)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
+from huikuan.collections.queries import customer_collections
+from huikuan.collections.strategies import list_strategies
 from huikuan.credit.models import HoldKind
 from huikuan.credit.queries import credit_file
 from huikuan.credit.rules import (
@@ -18,7 +20,7 @@ from huikuan.credit.rules import (
     REVENUE_BANDS,
     FlagKind,
 )
-from huikuan.customers.models import CUSTOMER_TYPE_LABELS_ZH, CustomerType
+from huikuan.customers.models import CUSTOMER_TYPE_LABELS_ZH, Customer, CustomerType
 from huikuan.customers.queries import (
     CustomerFilter,
     customer_file,
@@ -158,4 +160,20 @@ def render_customer(
         "can_manage_credit": may(role, Right.MANAGE_CREDIT), "can_hold": may(role, Right.PLACE_HOLDS),
         "error": localise(error, chosen) if error else None,
     }  # fmt: skip
+    context.update(_collections(session, principal, customer, as_of))
     return TEMPLATES.TemplateResponse(request, "customer.html", context, status_code=status)
+
+
+def _collections(
+    session: Session, principal: Principal, customer: Customer, as_of: dt.date
+) -> dict[str, object]:
+    """The 催收记录 section: the strategy, the ladder positions and the actions."""
+    role = principal.user.role
+    if not may(role, Right.READ_COLLECTIONS):
+        return {"collections": None}
+    manage = may(role, Right.MANAGE_STRATEGIES)
+    return {
+        "collections": customer_collections(session, customer=customer, as_of=as_of),
+        "can_manage_strategies": manage, "can_work": may(role, Right.WORK_ACTIONS),
+        "strategy_options": list_strategies(session, company_id=customer.company_id) if manage else [],
+    }  # fmt: skip
