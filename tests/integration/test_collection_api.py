@@ -210,8 +210,13 @@ def test_templates_are_edited_checked_and_previewed(
         body = {"subject": "{{ customer_name }} 到期通知",
                 "body": "{{ customer_name }}：截至 {{ as_of | date }} 共 {{ item_count }} 张发票，合计 {{ total_open | money }}。"}  # fmt: skip
         assert viewer.put("/api/templates/due_notice/zh", json=body).status_code == 403
+        default_signature = credit.get("/api/templates/due_notice/zh").json()["signature"]
         saved = credit.put("/api/templates/due_notice/zh", json=body).json()
         assert saved["own"] is True and saved["updated_by"] == "credit"
+        # Rewriting the text keeps the closing lines; they change only when given.
+        assert default_signature and saved["signature"] == default_signature
+        signed = credit.put("/api/templates/due_notice/zh", json={**body, "signature": "应收账款部\n王芳"})  # fmt: skip
+        assert signed.json()["signature"] == "应收账款部\n王芳"
         preview = credit.post("/api/templates/due_notice/zh/preview",
                               params={"customer": "C001", "as_of": "2026-11-02"})  # fmt: skip
         assert preview.status_code == 200, preview.text

@@ -22,6 +22,7 @@ from huikuan.channels.templates import (
     default_template,
 )
 from huikuan.collections.daily import collection_settings
+from huikuan.collections.messages import template_for
 from huikuan.collections.models import CollectionAction, CollectionSettings, MessageTemplate
 from huikuan.collections.strategies import import_strategies
 from huikuan.core.audit import Actor, record_change
@@ -128,6 +129,9 @@ class TemplateText:
     body: str
     html: str = ""
     channel: str = ""  # empty: the default template's channel (or the company's, if it has one)
+    # The closing lines; None keeps those in force (the company's, else Huikuan's), so a
+    # company that rewrites only the text keeps its signature.
+    signature: str | None = None
 
 
 def save_template(
@@ -143,6 +147,7 @@ def save_template(
         subject=text.subject.strip(),
         body=text.body,
         html=text.html,
+        signature=_signature(session, company_id, code, language, text),
     )
     check_template(template)
     before = _template_doc(own) if own else None
@@ -155,6 +160,7 @@ def save_template(
         template.body,
         template.html,
     )
+    own.signature = template.signature
     own.updated_by, own.updated_at = actor.name, actor.at.replace(tzinfo=None)
     session.flush()
     after = _template_doc(own)
@@ -222,8 +228,25 @@ def _channel(own: MessageTemplate | None, code: str, language: str) -> str:
     )
 
 
+def _signature(
+    session: Session, company_id: int, code: str, language: str, text: TemplateText
+) -> str:
+    if text.signature is not None:
+        return text.signature
+    try:
+        return template_for(session, company_id=company_id, code=code, language=language).signature
+    except NotFound:
+        return ""  # a code of the company's own: no signature unless it writes one
+
+
 def _template_doc(row: MessageTemplate) -> dict[str, Any]:
-    return {"channel": row.channel, "subject": row.subject, "body": row.body, "html": row.html}
+    return {
+        "channel": row.channel,
+        "subject": row.subject,
+        "body": row.body,
+        "html": row.html,
+        "signature": row.signature,
+    }
 
 
 # --- Settings --------------------------------------------------------------------------------
@@ -298,8 +321,15 @@ def _settings_problems(values: SettingsInput) -> list[str]:
         problems.append("付款期限应在 0 到 365 天之间 / pay-by days must be 0 to 365")
     if values.statement_format not in ("xlsx", "pdf", "none"):
         problems.append("对账明细格式须为 xlsx、pdf 或 none / statement format: xlsx, pdf or none")
-    limits = {"sender_name": 100, "sender_phone": 60, "sender_email": 200, "bank_name": 200,
-              "account_name": 200, "account_number": 60, "payment_note": 300}  # fmt: skip
+    limits = {
+        "sender_name": 100,
+        "sender_phone": 60,
+        "sender_email": 200,
+        "bank_name": 200,
+        "account_name": 200,
+        "account_number": 60,
+        "payment_note": 300,
+    }
     for name, limit in limits.items():
         if len(getattr(values, name).strip()) > limit:
             problems.append(

@@ -592,12 +592,16 @@ class TemplateOut(BaseModel):
 class TemplateDetail(TemplateOut):
     body: str
     html: str
+    signature: str
 
 
 class TemplateIn(BaseModel):
     subject: str = Field(default="", max_length=300)
     body: str = Field(min_length=1, max_length=50_000)
     html: str = Field(default="", max_length=50_000)
+    signature: str | None = Field(
+        default=None, max_length=2_000, description="Closing lines; omitted: kept as they are"
+    )
     channel: Literal["email", "sms", "letter", "alert"] | None = Field(
         default=None, description="Needed only for a new code; default: the template's channel"
     )
@@ -618,6 +622,7 @@ def _template_detail(session: Session, principal: Principal, code: str, language
         code=template.code, language=template.language, channel=template.channel,
         subject=template.subject, own=own is not None, updated_by=own.updated_by if own else "",
         updated_at=moment(own.updated_at) if own else None, body=template.body, html=template.html,
+        signature=template.signature,
     )  # fmt: skip
 
 
@@ -651,7 +656,9 @@ def template_save(
 ) -> TemplateDetail:  # fmt: skip
     """Keep the company's own wording; it is rendered on a sample customer first and refused
     (422, naming the line and the cause) if it fails, e.g. on an unknown variable."""
-    text = actions.TemplateText(body.subject, body.body, body.html, body.channel or "")
+    text = actions.TemplateText(
+        body.subject, body.body, body.html, body.channel or "", body.signature
+    )
     actions.save_template(session, actor=principal.actor(request), company_id=principal.company.id,
                           code=template, language=language, text=text)  # fmt: skip
     return _template_detail(session, principal, template, language)

@@ -239,7 +239,7 @@ def collection_settings(session: Session, *, company_id: int) -> CollectionSetti
     return found
 
 
-def _chased(as_of: dt.date) -> ColumnElement[int]:
+def chased_amount() -> ColumnElement[int]:
     """The open amount we may chase on an invoice: open amount less open disputes."""
     disputed = (
         select(func.coalesce(func.sum(Dispute.amount), 0))
@@ -250,7 +250,7 @@ def _chased(as_of: dt.date) -> ColumnElement[int]:
     return case((remaining > 0, remaining), else_=0)
 
 
-def _not_held_back(company_id: int, as_of: dt.date) -> ColumnElement[bool]:
+def chaseable(company_id: int, as_of: dt.date) -> ColumnElement[bool]:
     """Invoices under a payment plan in good standing or a promise not yet due are left alone."""
     in_plan = exists().where(
         PaymentPlanInvoice.invoice_id == Invoice.id,
@@ -277,21 +277,21 @@ def _chased_balances(
 ) -> tuple[dict[int, tuple[int, int]], dict[int, dt.date | None]]:
     """Per customer: (chased open balance, chased overdue balance) and the oldest overdue
     due date, in one grouped statement."""
-    chased = _chased(as_of)
+    chased = chased_amount()
     overdue = case((Invoice.due_date < as_of, chased), else_=0)
     oldest = func.min(case((and_(Invoice.due_date < as_of, chased > 0), Invoice.due_date)))
     rows = session.execute(
         select(Invoice.customer_id, func.sum(chased), func.sum(overdue), oldest)
-        .where(_not_held_back(company_id, as_of))
+        .where(chaseable(company_id, as_of))
         .group_by(Invoice.customer_id)
         .having(func.sum(chased) > 0)
     ).all()
     balances = {row[0]: (int(row[1]), int(row[2])) for row in rows}
-    oldest_due = {row[0]: _as_date(row[3]) for row in rows}
+    oldest_due = {row[0]: as_date(row[3]) for row in rows}
     return balances, oldest_due
 
 
-def _as_date(value: object) -> dt.date | None:
+def as_date(value: object) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))  # SQLite returns MIN() over dates as text
@@ -458,7 +458,7 @@ def _horizon(context: RunContext) -> dt.date:
 def _candidates(
     session: Session, context: RunContext, first: int, last: int, changed: frozenset[int]
 ) -> list[Candidate]:
-    chased = _chased(context.as_of)
+    chased = chased_amount()
     in_range = [c for c in changed if first <= c <= last]
     due_now = or_(
         and_(DunningState.invoice_id.is_(None), Invoice.due_date <= _horizon(context)),
@@ -477,7 +477,7 @@ def _candidates(
         )
         .outerjoin(DunningState, DunningState.invoice_id == Invoice.id)
         .where(
-            _not_held_back(context.company_id, context.as_of),
+            chaseable(context.company_id, context.as_of),
             Invoice.customer_id.between(first, last),
             due_now,
         )
@@ -487,9 +487,9 @@ def _candidates(
         Candidate(
             invoice_id=row[0],
             customer_id=row[1],
-            due_date=_as_date(row[2]) or context.as_of,
+            due_date=as_date(row[2]) or context.as_of,
             chased=int(row[3]),
-            state=rules.LadderState(row[4], _as_date(row[5]) or context.as_of)
+            state=rules.LadderState(row[4], as_date(row[5]) or context.as_of)
             if row[4] is not None
             else None,
             state_strategy=row[6],
@@ -684,7 +684,7 @@ def record_items(
     """The invoices an action covers, with their open amounts today."""
     amounts: dict[int, int] = dict(
         session.execute(
-            select(Invoice.id, _chased(context.as_of)).where(Invoice.id.in_(planned.invoice_ids))
+            select(Invoice.id, chased_amount()).where(Invoice.id.in_(planned.invoice_ids))
         ).all()
     )
     session.add_all(

@@ -74,6 +74,7 @@ def template_for(session: Session, *, company_id: int, code: str, language: str)
             subject=own.subject,
             body=own.body,
             html=own.html,
+            signature=own.signature,
         )
     try:
         return default_template(code, language)

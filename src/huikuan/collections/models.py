@@ -266,6 +266,7 @@ class MessageTemplate(Base):
     subject: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text, default="")
+    signature: Mapped[str] = mapped_column(Text, default="")  # the closing lines
     updated_by: Mapped[str] = mapped_column(String(100), default="")
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
 

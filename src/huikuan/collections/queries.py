@@ -244,16 +244,16 @@ def strategy_choice(session: Session, *, customer: Customer, as_of: dt.date) -> 
 def _segment(session: Session, customer: Customer, as_of: dt.date) -> rules.Segment:
     # The run's own definitions of what is chased and what is held back, so that the page
     # never disagrees with the run about which strategy applies.
-    chased = daily._chased(as_of)
+    chased = daily.chased_amount()
     overdue, oldest = session.execute(
         select(
             func.coalesce(func.sum(case((Invoice.due_date < as_of, chased), else_=0)), 0),
             func.min(case((and_(Invoice.due_date < as_of, chased > 0), Invoice.due_date))),
         ).where(
-            daily._not_held_back(customer.company_id, as_of), Invoice.customer_id == customer.id
+            daily.chaseable(customer.company_id, as_of), Invoice.customer_id == customer.id
         )
     ).one()
-    oldest_due = daily._as_date(oldest)
+    oldest_due = daily.as_date(oldest)
     grades = latest_grades(session, company_id=customer.company_id, customer_ids=[customer.id])
     return rules.Segment(
         customer_type=customer.customer_type,

@@ -417,12 +417,16 @@ def save_template(
     request: Request, session: SessionDep, principal: Editor, as_of: AsOfDep, template: str,
     language: str, csrf: Csrf, body: Annotated[str, Form(max_length=50_000)],
     subject: Annotated[str, Form(max_length=300)] = "", html: Annotated[str, Form(max_length=50_000)] = "",
+    signature: Annotated[str, Form(max_length=2_000)] = "",
     customer: Annotated[str, Form(max_length=60)] = "",
 ) -> Response:  # fmt: skip
     """Keep the company's wording, or show it again with the reason it was refused."""
     check_csrf(principal, csrf)
     saved, _ = queries.find_template(session, company_id=principal.company.id, code=template, language=language)  # fmt: skip
-    text = actions.TemplateText(subject, body.replace("\r\n", "\n"), html.replace("\r\n", "\n"))
+    text = actions.TemplateText(
+        subject, body.replace("\r\n", "\n"), html.replace("\r\n", "\n"),
+        signature=signature.replace("\r\n", "\n"),
+    )  # fmt: skip
     try:
         with session.begin_nested():
             actions.save_template(session, actor=principal.actor(request), company_id=principal.company.id,
@@ -438,7 +442,8 @@ def save_template(
 def _draft(saved: Template, text: actions.TemplateText) -> Template | None:
     """The refused text as a template for the form (None if even that cannot be built)."""
     try:
-        return Template(saved.code, saved.language, saved.channel, text.subject, text.body or " ", text.html)  # fmt: skip
+        return Template(saved.code, saved.language, saved.channel, text.subject, text.body or " ",
+                        text.html, text.signature or "")  # fmt: skip
     except InvalidInput:
         return None
 

@@ -438,6 +438,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "subject": ("标题", "Subject"),
     "body": ("正文", "Body"),
     "html_part": ("HTML（可留空，由正文生成）", "HTML (empty: made from the text)"),
+    "signature": ("落款（公司、签署人、日期）", "Signature (company, signer, date)"),
     "reset_default": ("恢复默认", "Back to the default"),
     "preview": ("预览", "Preview"),
     "preview_customer": (

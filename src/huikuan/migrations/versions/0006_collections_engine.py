@@ -2,13 +2,14 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-02 17:23:34.258804
+Create Date: 2026-12-02 18:05:20.226047
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision = "0006"
 down_revision = "0005"
@@ -99,6 +100,7 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(length=300), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("html", sa.Text(), nullable=False),
+        sa.Column("signature", sa.Text(), nullable=False),
         sa.Column("updated_by", sa.String(length=100), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
