@@ -249,9 +249,7 @@ def _segment(session: Session, customer: Customer, as_of: dt.date) -> rules.Segm
         select(
             func.coalesce(func.sum(case((Invoice.due_date < as_of, chased), else_=0)), 0),
             func.min(case((and_(Invoice.due_date < as_of, chased > 0), Invoice.due_date))),
-        ).where(
-            daily.chaseable(customer.company_id, as_of), Invoice.customer_id == customer.id
-        )
+        ).where(daily.chaseable(customer.company_id, as_of), Invoice.customer_id == customer.id)
     ).one()
     oldest_due = daily.as_date(oldest)
     grades = latest_grades(session, company_id=customer.company_id, customer_ids=[customer.id])
