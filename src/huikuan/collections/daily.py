@@ -27,7 +27,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from huikuan.collections import rules
@@ -92,6 +92,9 @@ class RunSummary:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
 
 
+Decision = tuple[int | None, tuple[rules.Step, ...], rules.LadderState | None, dt.date | None]
+
+
 @dataclass(frozen=True, slots=True)
 class RunContext:
     """What every batch of the run needs, loaded once."""
@@ -109,6 +112,9 @@ class RunContext:
     balances: dict[int, int]  # customer id -> chased open balance, fen
     settlement_days: dict[int, int | None]
     do_not_contact: frozenset[int]
+    # Invoices with the same ladder, due date, settlement day and place on the ladder get the
+    # same decision, so it is made once per run (per customer too when a step has conditions).
+    decisions: dict[tuple[object, ...], Decision] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,6 +549,7 @@ class Move:
     next_check_on: dt.date | None
     items: tuple[rules.DueItem, ...]
     is_new: bool
+    stepped: bool = False  # moved up its ladder (or passed a group over) today
 
 
 def _plan_customer(context: RunContext, customer_id: int, group: list[Candidate]) -> list[Move]:
@@ -551,53 +558,77 @@ def _plan_customer(context: RunContext, customer_id: int, group: list[Candidate]
     if ladder is None:
         return []
     facts_day = context.settlement_days.get(customer_id)
+    balance = context.balances.get(customer_id, 0)
+    grade = context.grades.get(customer_id, "")
+    personal = (balance, grade) if _conditional(ladder) else None
     moves = []
     for candidate in group:
         facts = rules.InvoiceFacts(candidate.due_date, facts_day)
-        found = rules.due_group(
-            ladder,
-            facts,
-            candidate.state,
-            as_of=context.as_of,
-            calendar=context.calendar,
-            chased_balance=context.balances.get(customer_id, 0),
-            grade=context.grades.get(customer_id, ""),
-        )
-        moves.append(_move(context, ladder, facts, candidate, found))
+        key = (strategy_id, facts, candidate.state, personal)
+        decision = context.decisions.get(key)
+        if decision is None:
+            found = rules.due_group(
+                ladder,
+                facts,
+                candidate.state,
+                as_of=context.as_of,
+                calendar=context.calendar,
+                chased_balance=balance,
+                grade=grade,
+            )
+            decision = context.decisions[key] = _decide(context, ladder, facts, candidate, found)
+        moves.append(_move(ladder, candidate, decision))
     return moves
 
 
-def _move(
+def _conditional(ladder: rules.Ladder) -> bool:
+    return any(
+        s.min_amount is not None or s.max_amount is not None or s.grades for s in ladder.steps
+    )
+
+
+def _decide(
     context: RunContext,
     ladder: rules.Ladder,
     facts: rules.InvoiceFacts,
     candidate: Candidate,
     found: tuple[int, list[rules.Step]] | None,
-) -> Move:
+) -> Decision:
     state = candidate.state
-    items: tuple[rules.DueItem, ...] = ()
+    trigger: int | None = None
+    steps: tuple[rules.Step, ...] = ()
     if found is not None:
-        trigger, steps = found
+        trigger, steps = found[0], tuple(found[1])
         wait = max((s.wait_days for s in steps), default=0)
         state = rules.LadderState(trigger, context.as_of + dt.timedelta(days=wait))
-        items = tuple(
-            rules.DueItem(candidate.customer_id, candidate.invoice_id, s, candidate.chased)
-            for s in steps
-        )
     check = rules.next_check(ladder, facts, state, context.calendar) if state else None
+    return trigger, steps, state, check
+
+
+def _move(ladder: rules.Ladder, candidate: Candidate, decision: Decision) -> Move:
+    trigger, steps, state, check = decision
     return Move(
         invoice_id=candidate.invoice_id,
         strategy_id=ladder.strategy_id,
         new_state=state,
         next_check_on=check,
-        items=items,
+        items=tuple(
+            rules.DueItem(candidate.customer_id, candidate.invoice_id, s, candidate.chased)
+            for s in steps
+        ),
         is_new=candidate.state is None,
+        stepped=trigger is not None,
     )
 
 
 def _save_states(
     session: Session, context: RunContext, moves: list[Move], summary: RunSummary
 ) -> None:
+    """In three statements per batch, not one per invoice: the candidates already say which
+    invoices have a state row."""
+    new: list[dict[str, object]] = []
+    stepped: list[dict[str, object]] = []
+    checked: list[dict[str, object]] = []
     for move in moves:
         if move.new_state is None:
             continue  # a new invoice with nothing due yet: looked at again near its due date
@@ -605,17 +636,25 @@ def _save_states(
             summary.invoices_moved += 1
         if context.dry_run:
             continue
-        state = session.get(DunningState, move.invoice_id)
-        if state is None:
-            state = DunningState(invoice_id=move.invoice_id, company_id=context.company_id)
-            session.add(state)
-        state.strategy_id = move.strategy_id
-        if state.last_trigger != move.new_state.last_trigger or move.items:
-            state.last_step_on = context.as_of
-        state.last_trigger = move.new_state.last_trigger
-        state.not_before = move.new_state.not_before
-        state.next_check_on = move.next_check_on
+        row: dict[str, object] = {
+            "invoice_id": move.invoice_id,
+            "strategy_id": move.strategy_id,
+            "last_trigger": move.new_state.last_trigger,
+            "not_before": move.new_state.not_before,
+            "next_check_on": move.next_check_on,
+        }
+        if move.is_new:
+            new.append(row | {"company_id": context.company_id, "last_step_on": context.as_of})
+        elif move.stepped:
+            stepped.append(row | {"last_step_on": context.as_of})
+        else:
+            checked.append(row)
     session.flush()
+    if new:
+        session.execute(insert(DunningState), new)
+    for rows in (stepped, checked):
+        if rows:
+            session.execute(update(DunningState), rows)
 
 
 def _by_customer(candidates: list[Candidate]) -> Iterator[tuple[int, list[Candidate]]]:
