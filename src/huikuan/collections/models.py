@@ -314,6 +314,16 @@ class Dispute(Base):
     raised_on: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open, resolved
     resolved_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    # The last day the contract allowed the claim (delivery/issue + dispute window) and
+    # whether it came in time: a late claim is recorded as late, not refused.
+    window_ends_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    within_window: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    resolution: Mapped[str] = mapped_column(
+        String(20), default=""
+    )  # credit_note, correction, rejected
+    resolution_note: Mapped[str] = mapped_column(String(1000), default="")
+    resolved_by: Mapped[str] = mapped_column(String(100), default="")
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("credit_note.id"), default=None)
 
 
 class PromiseToPay(Base):
@@ -328,6 +338,9 @@ class PromiseToPay(Base):
     made_on: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open, kept, partly, broken
     note: Mapped[str] = mapped_column(String(1000), default="")
+    made_by: Mapped[str] = mapped_column(String(100), default="")  # who at the customer promised
+    recorded_by: Mapped[str] = mapped_column(String(100), default="")
+    settled_on: Mapped[dt.date | None] = mapped_column(Date, default=None)  # when judged
 
 
 class PromiseInvoice(Base):
@@ -349,6 +362,10 @@ class PaymentPlan(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     approved_by: Mapped[str] = mapped_column(String(100), default="")
     note: Mapped[str] = mapped_column(String(1000), default="")
+    annual_interest_bp: Mapped[int] = mapped_column(Integer, default=0)  # basis points a year
+    waive_late_fees: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_by: Mapped[str] = mapped_column(String(100), default="")
+    defaulted_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
 
 
 class PaymentPlanInvoice(Base):
@@ -373,3 +390,125 @@ class DoNotContact(Base):
     ends_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
     placed_by: Mapped[str] = mapped_column(String(100), default="")
     lifted_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+
+
+# --- The collector's desk -------------------------------------------------------------------
+
+
+class ContactLog(Base):
+    """One contact with a customer, logged by the collector: who was reached, how, what came
+    of it, the excuse given (with the facts captured) and the next step. The evidence trail."""
+
+    __tablename__ = "contact_log"
+    __table_args__ = (
+        Index("ix_contact_log_customer", "company_id", "customer_id", "contacted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("collection_action.id"), default=None)
+    contacted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    channel: Mapped[str] = mapped_column(String(20))  # phone, visit, wechat, email, sms, other
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), default=None)
+    reached: Mapped[str] = mapped_column(String(100), default="")  # who answered
+    # reached, no_answer, refused, promised, disputed, paid_claimed, other
+    outcome: Mapped[str] = mapped_column(String(20))
+    excuse: Mapped[str] = mapped_column(String(40), default="")  # an excuse code, if one given
+    facts: Mapped[str] = mapped_column(Text, default="{}")  # JSON: what the excuse asks to note
+    note: Mapped[str] = mapped_column(String(2000), default="")
+    next_step_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    logged_by: Mapped[str] = mapped_column(String(100))
+
+
+class Excuse(Base):
+    """A common excuse in the call assistant's catalogue: what it usually means, what to say,
+    which facts to capture and the follow-up it starts. Data the company may edit."""
+
+    __tablename__ = "excuse"
+    __table_args__ = (UniqueConstraint("company_id", "code"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    meaning: Mapped[str] = mapped_column(Text, default="")
+    reply: Mapped[str] = mapped_column(Text, default="")
+    facts: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of {name, label}
+    follow_ups: Mapped[str] = mapped_column(String(200), default="")  # kinds, "|"
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FollowUp(Base):
+    """Work an excuse or an event starts: verify a claimed payment, a debt acknowledgment to
+    sign, a credit or limit review, a late quality claim, an invoice copy to reissue."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (Index("ix_follow_up_due", "company_id", "status", "due_on"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    contact_log_id: Mapped[int | None] = mapped_column(ForeignKey("contact_log.id"), default=None)
+    kind: Mapped[str] = mapped_column(String(40))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open, done
+    detail: Mapped[str] = mapped_column(String(2000), default="")
+    result: Mapped[str] = mapped_column(String(2000), default="")
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("collection_document.id"), default=None
+    )
+
+
+class PromiseInstalment(Base):
+    """One dated amount of a promise to pay; a promise may have one or several."""
+
+    __tablename__ = "promise_instalment"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    promise_id: Mapped[int] = mapped_column(ForeignKey("promise_to_pay.id"), index=True)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(Fen)
+    paid: Mapped[int] = mapped_column(Fen, default=0)  # received towards it, as last checked
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open, kept, partly, broken
+
+
+class PlanInstalment(Base):
+    """One instalment of a payment plan."""
+
+    __tablename__ = "plan_instalment"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("payment_plan.id"), index=True)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(Fen)
+    interest: Mapped[int] = mapped_column(Fen, default=0)
+    paid: Mapped[int] = mapped_column(Fen, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open, paid, missed
+
+
+class LateFeeCharge(Base):
+    """Late fee charged on one invoice for one period. Unique per invoice and period end, so
+    however often the run repeats, a period is charged once."""
+
+    __tablename__ = "late_fee_charge"
+    __table_args__ = (UniqueConstraint("company_id", "invoice_id", "period_end"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)
+    base: Mapped[int] = mapped_column(Fen)  # the overdue balance the fee was computed on
+    rate: Mapped[str] = mapped_column(String(30))  # the contract's rate as written, e.g. 0.0005/day
+    amount: Mapped[int] = mapped_column(Fen)
+    waived: Mapped[int] = mapped_column(Fen, default=0)
+    waiver_reason: Mapped[str] = mapped_column(String(500), default="")
+    waiver_approved_by: Mapped[str] = mapped_column(String(100), default="")
