@@ -127,6 +127,7 @@ def init(
     with transaction(db) as session:
         from sqlalchemy import select
 
+        from huikuan.collections.excuses import install_default_excuses
         from huikuan.collections.strategies import install_defaults
         from huikuan.core.models import Company
 
@@ -136,6 +137,7 @@ def init(
         for company_id in session.scalars(select(Company.id)):
             if install_defaults(session, actor=cli_actor(), company_id=company_id):
                 typer.echo("已安装默认催收策略 default collection strategies installed")
+            install_default_excuses(session, actor=cli_actor(), company_id=company_id)
     typer.echo(f"数据库已就绪 database ready: {url}")
 
 
@@ -298,3 +300,7 @@ app.add_typer(actions_app, name="actions")
 app.add_typer(calendar_app, name="calendar")
 app.command()(daily)
 app.command()(send)
+from huikuan.collections.cli_calls import call_app, excuse_app  # noqa: E402
+
+app.add_typer(call_app, name="call")
+app.add_typer(excuse_app, name="excuse")

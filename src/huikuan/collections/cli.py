@@ -124,7 +124,7 @@ def import_command(
     company: CompanyOption = None,
 ) -> None:
     """Create or update strategies (and the assignment rules) from a file; all or nothing."""
-    text = _read_text(file)
+    text = read_text_file(file)
     try:
         with transaction(db) as session:
             co = resolve_company(session, company)
@@ -132,7 +132,7 @@ def import_command(
                 session, actor=cli_actor(), company_id=co.id, text=text
             )
     except HuikuanError as exc:
-        _report_problems(exc)
+        report_problems(exc)
         return
     typer.echo(
         f"新建 created {counts['created']}，更新 updated {counts['updated']}，"
@@ -140,7 +140,7 @@ def import_command(
     )
 
 
-def _read_text(file: Path) -> str:
+def read_text_file(file: Path) -> str:
     raw = file.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -150,7 +150,7 @@ def _read_text(file: Path) -> str:
     fail(f"{file}: 无法识别的文字编码 / unknown text encoding")
 
 
-def _report_problems(exc: HuikuanError) -> None:
+def report_problems(exc: HuikuanError) -> None:
     typer.echo(
         "错误 error: 文件有问题，未保存任何内容 / the file has problems, nothing saved", err=True
     )

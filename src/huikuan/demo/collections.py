@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from huikuan.collections.daily import collection_settings, run_daily
+from huikuan.collections.excuses import install_default_excuses
 from huikuan.collections.models import (
     CollectionAction,
     Delivery,
@@ -42,6 +43,7 @@ def demo_collections(
 ) -> dict[str, int]:
     with unit_of_work(factory) as session:
         install_defaults(session, actor=actor, company_id=company_id)
+        install_default_excuses(session, actor=actor, company_id=company_id)
         _settings(session, company_id)
         _settlement_days(session, company_id)
         held = _exceptions(session, company_id, as_of, random.Random(seed * 17 + 3))
