@@ -304,3 +304,7 @@ from huikuan.collections.cli_calls import call_app, excuse_app  # noqa: E402
 
 app.add_typer(call_app, name="call")
 app.add_typer(excuse_app, name="excuse")
+from huikuan.collections.cli_disputes_plans import dispute_app, plan_app  # noqa: E402
+
+app.add_typer(dispute_app, name="dispute")
+app.add_typer(plan_app, name="plan")
