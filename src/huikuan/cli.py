@@ -308,3 +308,7 @@ from huikuan.collections.cli_disputes_plans import dispute_app, plan_app  # noqa
 
 app.add_typer(dispute_app, name="dispute")
 app.add_typer(plan_app, name="plan")
+from huikuan.collections.cli_desk_fees import fees_app, promise_app  # noqa: E402
+
+app.add_typer(promise_app, name="promise")
+app.add_typer(fees_app, name="fees")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from huikuan.channels.context import MessageContext, OpenItem, PaymentInstructions
 from huikuan.channels.sms import normalise_mobile
 from huikuan.channels.templates import Template, default_template
+from huikuan.collections.late_fees import charged_fees
 from huikuan.collections.models import CollectionSettings, Dispute, MessageTemplate
 from huikuan.collections.rules import effective_due, late_fee
 from huikuan.core.errors import NotFound
@@ -138,7 +139,9 @@ def open_items(
     calendar: WorkCalendar,
 ) -> list[OpenItem]:
     """The invoices as the customer reads them: what is still chased on each (open amount
-    less open disputes), days overdue from the effective due date, and the contract's late fee."""
+    less open disputes), days overdue from the effective due date, and the contract's late fee:
+    an estimate, or for an invoice with charges (``late_fees``) what was charged and not waived
+    plus the estimate for the days since the last charge."""
     invoices = session.scalars(
         select(Invoice)
         .where(Invoice.company_id == customer.company_id, Invoice.id.in_(list(invoice_ids)))
@@ -146,6 +149,9 @@ def open_items(
     ).all()
     disputed = _disputed(session, [i.id for i in invoices])
     contracts = _contracts(session, customer)
+    charged = charged_fees(
+        session, company_id=customer.company_id, invoice_ids=[i.id for i in invoices]
+    )
     items = []
     for invoice in invoices:
         chased = max(invoice.open_amount - disputed.get(invoice.id, 0), 0)
@@ -162,6 +168,18 @@ def open_items(
             if contract is not None
             else 0
         )
+        if invoice.id in charged:
+            owed, through = charged[invoice.id]
+            fee = owed + (
+                late_fee(
+                    chased,
+                    (as_of - through).days,
+                    rate_per_day=contract.late_fee_rate_per_day,
+                    grace_days=0,
+                )
+                if contract is not None and as_of > through
+                else 0
+            )
         items.append(
             OpenItem(
                 invoice_number=invoice.number,

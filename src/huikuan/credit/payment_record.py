@@ -4,6 +4,7 @@ For every invoice due within the look-back window (and by ``as_of``): days late 
 from due date to settlement, or to ``as_of`` while it is still open; early payment counts as
 zero, so it cannot hide other invoices' lateness. Averages are weighted by invoice amount.
 The window's last six months are compared with the twelve before them for the trend.
+Promises judged broken within the window are counted (``collections.promises``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fractions import Fraction
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
+from huikuan.collections.promises import broken_promises
 from huikuan.credit.rules import PaymentRecord, add_months
 from huikuan.ledger.models import Invoice, InvoiceStatus
 
@@ -84,6 +86,9 @@ def payment_records(
     )
     if customer_ids is not None:
         query = query.where(Invoice.customer_id.in_(list(customer_ids)))
+    broken = broken_promises(
+        session, company_id=company_id, customer_ids=customer_ids, since=start, as_of=as_of
+    )
     records = {}
     for row in session.execute(query):
         customer_id, count, days, total, late_count, over_60 = row[:6]
@@ -95,6 +100,7 @@ def payment_records(
             share_over_60_late=Fraction(int(over_60), count),
             recent_days_late=_average(r_days, r_amount),
             earlier_days_late=_average(e_days, e_amount),
+            broken_promises=broken.get(customer_id, 0),
         )
     return records
 

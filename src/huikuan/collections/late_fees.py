@@ -1,0 +1,363 @@
+"""Late fees charged (逾期违约金计收), their waivers, and what letters show.
+
+Charging periods are **calendar months**: ``charge_late_fees`` charges every invoice for each
+whole month, ending on or before ``as_of``, not charged yet (from the day after its last charge,
+or from its first fee day: the holiday-adjusted due date plus the contract's grace days, plus
+one). The result is the same whether it runs every day or once a month, and running it again
+finds nothing to charge (a charge is also unique per invoice and period end).
+
+The fee base on a day is the invoice's open amount less its open disputes at the start of the
+day (``fee_rules``), and nothing while the invoice is under a payment plan that waives late
+fees (from the day after it was agreed until the day it defaulted, if it did; a cancelled plan
+waives nothing). The rate is the contract in force on the invoice's issue date
+(``contract.late_fee_rate_per_day``, a daily fraction, simple interest: the contract table has
+no annual rate or compounding flag yet). A month whose fee rounds to 0 fen leaves no charge.
+
+A waiver needs a reason and the approval of another user with the ``manage_credit`` right.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from huikuan.collections import fee_rules
+from huikuan.collections.models import Dispute, LateFeeCharge, PaymentPlan, PaymentPlanInvoice
+from huikuan.collections.rules import effective_due
+from huikuan.core.audit import Actor, record_change
+from huikuan.core.calendar import load_calendar
+from huikuan.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from huikuan.customers.models import Contract
+from huikuan.ledger.models import Allocation, Invoice, InvoiceStatus
+from huikuan.users.models import User
+from huikuan.users.rules import Right, may
+
+
+@dataclass(slots=True)
+class ChargeResult:
+    through: dt.date  # the last day charged (a month end)
+    invoices: int = 0  # invoices charged
+    charges: int = 0  # charge rows written (one per invoice and month)
+    amount: int = 0  # fen
+    waived_by_plan: int = 0  # invoices looked at with a waiving plan
+    charged_ids: list[int] = field(default_factory=list)
+
+
+def contract_on(contracts: Sequence[Contract], day: dt.date) -> Contract | None:
+    """The contract in force when an invoice was issued: the latest signed by then."""
+    found = None
+    for contract in sorted(contracts, key=lambda c: (c.signed_on, c.id)):
+        if contract.signed_on <= day and (contract.ends_on is None or contract.ends_on >= day):
+            found = contract
+    return found
+
+
+def charge_late_fees(
+    session: Session, *, company_id: int, as_of: dt.date, actor: Actor
+) -> ChargeResult:
+    """Charge every overdue invoice under a contract rate for the whole months through the
+    last month end on or before ``as_of`` that were not charged yet (see the module)."""
+    through = fee_rules.last_closed_month_end(as_of)
+    result = ChargeResult(through=through)
+    contracts: dict[int, list[Contract]] = {}
+    for row in session.scalars(
+        select(Contract).where(
+            Contract.company_id == company_id, Contract.late_fee_rate_per_day > 0
+        )
+    ):
+        contracts.setdefault(row.customer_id, []).append(row)
+    if not contracts:
+        return result
+    invoices = session.scalars(
+        select(Invoice)
+        .where(
+            Invoice.company_id == company_id,
+            Invoice.customer_id.in_(list(contracts)),
+            Invoice.status != InvoiceStatus.VOID.value,
+            Invoice.due_date < through,
+            (Invoice.open_amount > 0) | (Invoice.settled_on > Invoice.due_date),
+        )
+        .order_by(Invoice.customer_id, Invoice.id)
+    ).all()
+    if not invoices:
+        return result
+    calendar = load_calendar(session, company_id=company_id)
+    last_end = dict(
+        session.execute(
+            select(LateFeeCharge.invoice_id, func.max(LateFeeCharge.period_end))
+            .where(LateFeeCharge.company_id == company_id)
+            .group_by(LateFeeCharge.invoice_id)
+        ).all()
+    )
+    planned: list[tuple[Invoice, Contract, dt.date, dt.date]] = []
+    for invoice in invoices:
+        contract = contract_on(contracts.get(invoice.customer_id, []), invoice.issue_date)
+        if contract is None:
+            continue
+        first_day = fee_rules.first_fee_day(
+            effective_due(invoice.due_date, calendar), contract.grace_days
+        )
+        previous = last_end.get(invoice.id)
+        start = first_day
+        if previous is not None:
+            start = max(start, _as_date(previous) + fee_rules.ONE_DAY)
+        settled = invoice.open_amount <= 0 and invoice.settled_on is not None
+        if settled and invoice.settled_on < start:  # type: ignore[operator]
+            continue  # paid before any day still to charge (the day paid is charged)
+        if start <= through:
+            planned.append((invoice, contract, first_day, start))
+    if not planned:
+        return result
+    histories = _histories(session, company_id, [p[0] for p in planned], through)
+    for invoice, contract, first_day, start in planned:
+        history, by_plan = histories[invoice.id]
+        result.waived_by_plan += int(by_plan)
+        rate = fee_rules.FeeRate.per_day(Decimal(contract.late_fee_rate_per_day))
+        charged = 0
+        for period_start, period_end in fee_rules.month_periods(start, through):
+            fee = fee_rules.late_fee(
+                history, start=period_start, end=period_end, first_day=first_day, rate=rate
+            )
+            if fee.amount <= 0:
+                continue
+            charge = LateFeeCharge(
+                company_id=company_id,
+                customer_id=invoice.customer_id,
+                invoice_id=invoice.id,
+                period_start=fee.start,
+                period_end=fee.end,
+                days=fee.days,
+                base=fee.base,
+                rate=rate.text,
+                amount=fee.amount,
+                waived=0,
+            )
+            session.add(charge)
+            session.flush()
+            record_change(
+                session,
+                actor=actor,
+                company_id=company_id,
+                entity="late_fee_charge",
+                entity_id=charge.id,
+                action="charge",
+                after=_charge_facts(charge, invoice.number) | {"contract": contract.number},
+            )
+            charged += 1
+            result.amount += fee.amount
+            result.charged_ids.append(charge.id)
+        if charged:
+            result.invoices += 1
+            result.charges += charged
+    return result
+
+
+def _histories(
+    session: Session, company_id: int, invoices: list[Invoice], through: dt.date
+) -> dict[int, tuple[list[tuple[dt.date, int]], bool]]:
+    """Per invoice, the fee base after each day something changed it (allocations and their
+    reversals, disputes raised and resolved, a waiving plan agreed and defaulted), and whether
+    a waiving plan applied at all."""
+    ids = [i.id for i in invoices]
+    events: dict[int, list[tuple[dt.date, str, int]]] = {i.id: [] for i in invoices}
+    for invoice in invoices:
+        events[invoice.id].append((invoice.issue_date, "open", invoice.amount))
+    for chunk in _chunks(ids):
+        for invoice_id, amount, effective_on, reversed_on in session.execute(
+            select(
+                Allocation.invoice_id,
+                Allocation.amount,
+                Allocation.effective_on,
+                Allocation.reversed_on,
+            ).where(Allocation.company_id == company_id, Allocation.invoice_id.in_(chunk))
+        ):
+            events[invoice_id].append((_as_date(effective_on), "open", -int(amount)))
+            if reversed_on is not None:
+                events[invoice_id].append((_as_date(reversed_on), "open", int(amount)))
+        for invoice_id, amount, raised_on, resolved_on in session.execute(
+            select(
+                Dispute.invoice_id, Dispute.amount, Dispute.raised_on, Dispute.resolved_on
+            ).where(Dispute.company_id == company_id, Dispute.invoice_id.in_(chunk))
+        ):
+            events[invoice_id].append((_as_date(raised_on), "disputed", int(amount)))
+            if resolved_on is not None:
+                events[invoice_id].append((_as_date(resolved_on), "disputed", -int(amount)))
+        for invoice_id, agreed_on, defaulted_on in session.execute(
+            select(PaymentPlanInvoice.invoice_id, PaymentPlan.agreed_on, PaymentPlan.defaulted_on)
+            .join(PaymentPlan, PaymentPlan.id == PaymentPlanInvoice.plan_id)
+            .where(
+                PaymentPlanInvoice.company_id == company_id,
+                PaymentPlanInvoice.invoice_id.in_(chunk),
+                PaymentPlan.waive_late_fees.is_(True),
+                PaymentPlan.status != "cancelled",
+            )
+        ):
+            events[invoice_id].append((_as_date(agreed_on), "waiver", 1))
+            if defaulted_on is not None:
+                events[invoice_id].append((_as_date(defaulted_on), "waiver", -1))
+    histories: dict[int, tuple[list[tuple[dt.date, int]], bool]] = {}
+    for invoice_id, found in events.items():
+        open_amount = disputed = waivers = 0
+        by_plan = False
+        points: dict[dt.date, int] = {}
+        for day, kind, delta in sorted(found, key=lambda e: e[0]):
+            if kind == "open":
+                open_amount += delta
+            elif kind == "disputed":
+                disputed += delta
+            else:
+                waivers += delta
+                by_plan = True
+            base = 0 if waivers > 0 else max(open_amount - max(disputed, 0), 0)
+            if day <= through:
+                points[day] = base
+        histories[invoice_id] = (sorted(points.items()), by_plan)
+    return histories
+
+
+def waive_late_fee(
+    session: Session,
+    *,
+    actor: Actor,
+    company_id: int,
+    charge_id: int,
+    amount: int,
+    reason: str,
+    approved_by: str,
+) -> LateFeeCharge:
+    """Waive ``amount`` fen of a charge (all or part of what is not waived yet). A reason is
+    required, and the approver (a user name) must be another active user who may manage
+    credit."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("减免违约金必须说明理由 / a waiver needs a reason")
+    if amount <= 0:
+        raise InvalidInput("减免金额必须大于零 / the amount waived must be positive")
+    charge = session.scalar(
+        select(LateFeeCharge)
+        .where(LateFeeCharge.company_id == company_id, LateFeeCharge.id == charge_id)
+        .with_for_update()
+    )
+    if charge is None:
+        raise NotFound(f"没有违约金记录 {charge_id} / no late fee charge {charge_id}")
+    left = charge.amount - charge.waived
+    if amount > left:
+        raise InvalidInput(
+            f"减免金额 {amount / 100:.2f} 超过未减免的违约金 {left / 100:.2f} / "
+            f"the amount waived {amount / 100:.2f} exceeds what is left {left / 100:.2f}"
+        )
+    approver = session.scalar(
+        select(User).where(User.company_id == company_id, User.username == approved_by.strip())
+    )
+    if approver is None or not approver.is_active:
+        raise NotFound(f"没有用户 {approved_by} / no user {approved_by}")
+    if not may(approver.role, Right.MANAGE_CREDIT):
+        raise Forbidden(
+            f"{approved_by} 无权审批减免 / {approved_by} may not approve waivers (manage_credit)"
+        )
+    if actor.name in {approver.username, approver.display_name, f"cli:{approver.username}"}:
+        raise Conflict(
+            "不能审批自己提出的减免，请另一位信用经理审批 / "
+            "you cannot approve your own waiver: another credit manager must"
+        )
+    invoice_number = session.scalar(select(Invoice.number).where(Invoice.id == charge.invoice_id))
+    before = _charge_facts(charge, invoice_number or "")
+    charge.waived += amount
+    charge.waiver_reason = (
+        reason if not charge.waiver_reason else f"{charge.waiver_reason}; {reason}"
+    )
+    charge.waiver_reason = charge.waiver_reason[:500]
+    charge.waiver_approved_by = approver.username
+    session.flush()
+    record_change(
+        session,
+        actor=actor,
+        company_id=company_id,
+        entity="late_fee_charge",
+        entity_id=charge.id,
+        action="waive",
+        before=before,
+        after=_charge_facts(charge, invoice_number or "") | {"waived_now": amount},
+    )
+    return charge
+
+
+def charges(
+    session: Session, *, company_id: int, customer_id: int
+) -> list[tuple[LateFeeCharge, str]]:
+    """A customer's charges with their invoice numbers, by invoice and period."""
+    return [
+        (charge, number)
+        for charge, number in session.execute(
+            select(LateFeeCharge, Invoice.number)
+            .join(Invoice, Invoice.id == LateFeeCharge.invoice_id)
+            .where(
+                LateFeeCharge.company_id == company_id,
+                LateFeeCharge.customer_id == customer_id,
+            )
+            .order_by(Invoice.number, LateFeeCharge.period_end)
+        ).all()
+    ]
+
+
+def open_late_fees(session: Session, *, company_id: int, customer_id: int) -> dict[int, int]:
+    """Per invoice id, the fees charged and not waived, in fen (invoices with none absent)."""
+    rows = session.execute(
+        select(LateFeeCharge.invoice_id, func.sum(LateFeeCharge.amount - LateFeeCharge.waived))
+        .where(LateFeeCharge.company_id == company_id, LateFeeCharge.customer_id == customer_id)
+        .group_by(LateFeeCharge.invoice_id)
+    ).all()
+    return {invoice_id: int(total) for invoice_id, total in rows if int(total or 0) > 0}
+
+
+def charged_fees(
+    session: Session, *, company_id: int, invoice_ids: Sequence[int]
+) -> dict[int, tuple[int, dt.date]]:
+    """Per invoice with charges: (charged less waived, fen; the last day charged)."""
+    if not invoice_ids:
+        return {}
+    rows = session.execute(
+        select(
+            LateFeeCharge.invoice_id,
+            func.sum(LateFeeCharge.amount - LateFeeCharge.waived),
+            func.max(LateFeeCharge.period_end),
+        )
+        .where(
+            LateFeeCharge.company_id == company_id,
+            LateFeeCharge.invoice_id.in_(list(invoice_ids)),
+        )
+        .group_by(LateFeeCharge.invoice_id)
+    ).all()
+    return {row[0]: (int(row[1] or 0), _as_date(row[2])) for row in rows}
+
+
+def _charge_facts(charge: LateFeeCharge, invoice_number: str) -> dict[str, object]:
+    return {
+        "invoice": invoice_number,
+        "period_start": charge.period_start.isoformat(),
+        "period_end": charge.period_end.isoformat(),
+        "days": charge.days,
+        "base": charge.base,
+        "rate": charge.rate,
+        "amount": charge.amount,
+        "waived": charge.waived,
+        "waiver_reason": charge.waiver_reason,
+        "waiver_approved_by": charge.waiver_approved_by,
+    }
+
+
+def _chunks(values: list[int], size: int = 1000) -> list[list[int]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _as_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
