@@ -307,6 +307,9 @@ def summary_text(summary: RunSummary) -> str:
         f"暂停供货 supply stops placed {summary.holds_placed}, released {summary.holds_released}; "
         f"转法务/机构 referrals {summary.referrals}"
     )
+    desk = {k: v for k, v in summary.desk.items() if v}
+    if desk:
+        lines.append("收款台 desk: " + ", ".join(f"{k} {v:,}" for k, v in sorted(desk.items())))
     if summary.deliveries:
         sent = ", ".join(f"{k} {v}" for k, v in sorted(summary.deliveries.items()))
         lines.append(f"发送 deliveries: {sent}")

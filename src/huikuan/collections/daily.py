@@ -82,6 +82,7 @@ class RunSummary:
     referrals: int = 0
     deliveries: dict[str, int] = field(default_factory=dict)  # status -> count
     errors: list[str] = field(default_factory=list)
+    desk: dict[str, int] = field(default_factory=dict)  # plans, promises, claims, late fees
 
     def count(self, action: rules.PlannedAction) -> None:
         channel = action.step.channel.value
@@ -145,10 +146,16 @@ def run_daily(
     from huikuan.collections import effects, sending  # they import this module's types
 
     summary = RunSummary(as_of=as_of.isoformat(), dry_run=dry_run)
-    with unit_of_work(factory) as session:
-        context = _load_context(session, company_id, as_of, now, actor, dry_run, summary)
-        run_id = None if dry_run else _start(session, context, takeover)
+    run_id = None
+    if not dry_run:
+        with unit_of_work(factory) as session:
+            run_id = _start(session, company_id, as_of, now, actor, takeover)
     try:
+        if not dry_run:
+            with unit_of_work(factory) as session:
+                _desk_checks(session, company_id, as_of, actor, summary)
+        with unit_of_work(factory) as session:
+            context = _load_context(session, company_id, as_of, now, actor, dry_run, summary)
         if summary.working_day:
             _evaluate_all(factory, context, run_id, summary, progress, effects.carry_out)
             if not dry_run:
@@ -230,7 +237,7 @@ def _held_back(session: Session, company_id: int, as_of: dt.date) -> dict[str, i
         "promise": select(func.count(func.distinct(PromiseInvoice.invoice_id)))
         .join(PromiseToPay, PromiseToPay.id == PromiseInvoice.promise_id)
         .join(Invoice, Invoice.id == PromiseInvoice.invoice_id)
-        .where(open_invoice, PromiseToPay.status == "open", PromiseToPay.promised_on >= as_of),
+        .where(open_invoice, PromiseToPay.status == "open"),
     }
     counted = {reason: int(session.scalar(query) or 0) for reason, query in reasons.items()}
     return {reason: n for reason, n in counted.items() if n}
@@ -266,8 +273,8 @@ def chaseable(company_id: int, as_of: dt.date) -> ColumnElement[bool]:
     promised = exists().where(
         PromiseInvoice.invoice_id == Invoice.id,
         PromiseToPay.id == PromiseInvoice.promise_id,
+        # Open until judged at the start of the run, grace included (promises.check_promises).
         PromiseToPay.status == "open",
-        PromiseToPay.promised_on >= as_of,
     )
     return and_(
         Invoice.company_id == company_id,
@@ -357,16 +364,51 @@ def _do_not_contact(session: Session, company_id: int, as_of: dt.date) -> frozen
     )
 
 
-def _start(session: Session, context: RunContext, takeover: bool) -> int:
+def _desk_checks(
+    session: Session, company_id: int, as_of: dt.date, actor: Actor, summary: RunSummary
+) -> None:
+    """What the collector's desk decides from the money received, before the ladder is read:
+    plans kept or defaulted, promises kept or broken (both escalate their invoices), claimed
+    payments verified, and the late fees of the months closed since the last run. Each is
+    idempotent, so a second run of the day finds nothing more to do."""
+    from huikuan.collections.contact_log import check_follow_ups
+    from huikuan.collections.late_fees import charge_late_fees
+    from huikuan.collections.plans import check_plans
+    from huikuan.collections.promises import check_promises
+
+    plans = check_plans(session, company_id=company_id, as_of=as_of, actor=actor)
+    promises = check_promises(session, company_id=company_id, as_of=as_of, actor=actor)
+    claims = check_follow_ups(session, company_id=company_id, as_of=as_of, actor=actor)
+    fees = charge_late_fees(session, company_id=company_id, as_of=as_of, actor=actor)
+    summary.desk = {
+        "plans_defaulted": plans.defaulted,
+        "plans_completed": plans.completed,
+        "promises_kept": promises.judged.get("kept", 0),
+        "promises_partly": promises.judged.get("partly", 0),
+        "promises_broken": promises.judged.get("broken", 0),
+        "payment_claims_not_held": sum(1 for c in claims if not c.held),
+        "late_fee_charges": fees.charges,
+        "late_fee_amount": fees.amount,
+    }
+
+
+def _start(
+    session: Session,
+    company_id: int,
+    as_of: dt.date,
+    now: dt.datetime,
+    actor: Actor,
+    takeover: bool,
+) -> int:
     """Record the run; refuse while another run of the company is in progress. The company
     row is locked first, so two runs starting at the same moment queue here on PostgreSQL and
     the second sees the first. A run killed outright (power cut) stays "running": a person who
     knows it is dead takes over (``takeover``), which marks it abandoned; nothing it committed
     is lost or repeated."""
-    session.scalar(select(Company.id).where(Company.id == context.company_id).with_for_update())
+    session.scalar(select(Company.id).where(Company.id == company_id).with_for_update())
     running = session.scalar(
         select(DailyRun)
-        .where(DailyRun.company_id == context.company_id, DailyRun.status == "running")
+        .where(DailyRun.company_id == company_id, DailyRun.status == "running")
         .with_for_update()
     )
     if running is not None and takeover:
@@ -379,12 +421,12 @@ def _start(session: Session, context: RunContext, takeover: bool) -> int:
             "if you know it died, add --takeover"
         )
     run = DailyRun(
-        company_id=context.company_id,
-        as_of=context.as_of,
+        company_id=company_id,
+        as_of=as_of,
         dry_run=False,
         status="running",
-        started_at=context.now.replace(tzinfo=None),
-        started_by=context.actor.name,
+        started_at=now.replace(tzinfo=None),
+        started_by=actor.name,
     )
     session.add(run)
     session.flush()
