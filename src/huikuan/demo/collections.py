@@ -23,6 +23,8 @@ from huikuan.collections.models import (
     DoNotContact,
     PaymentPlan,
     PaymentPlanInvoice,
+    PlanInstalment,
+    PromiseInstalment,
     PromiseInvoice,
     PromiseToPay,
 )
@@ -143,6 +145,15 @@ def _exceptions(
         PromiseInvoice(promise_id=promise.id, invoice_id=i, company_id=company_id)
         for i, _ in by_customer[promised]
     )
+    session.add(
+        PromiseInstalment(
+            company_id=company_id,
+            promise_id=promise.id,
+            due_on=promise.promised_on,
+            amount=promise.amount,
+        )
+    )
+    _plan_instalments(session, company_id, plan, sum(a for _, a in by_customer[planned]))
     session.add_all(
         PaymentPlanInvoice(plan_id=plan.id, invoice_id=i, company_id=company_id)
         for i, _ in by_customer[planned]
@@ -157,6 +168,22 @@ def _exceptions(
         )
     )
     return {"disputes": 1, "promises": 1, "plans": 1, "do_not_contact": 1}
+
+
+def _plan_instalments(session: Session, company_id: int, plan: PaymentPlan, total: int) -> None:
+    """Three monthly instalments, the remainder fen on the last, the first a month after
+    the plan was agreed."""
+    share = total // 3
+    for n in range(3):
+        amount = share if n < 2 else total - 2 * share
+        session.add(
+            PlanInstalment(
+                company_id=company_id,
+                plan_id=plan.id,
+                due_on=plan.agreed_on + dt.timedelta(days=30 * (n + 1)),
+                amount=amount,
+            )
+        )
 
 
 def _mark_past_messages_sent(session: Session, company_id: int) -> int:
