@@ -312,3 +312,6 @@ from huikuan.collections.cli_desk_fees import fees_app, promise_app  # noqa: E40
 
 app.add_typer(promise_app, name="promise")
 app.add_typer(fees_app, name="fees")
+from huikuan.collections.cli_worklist import worklist_command  # noqa: E402
+
+app.command("worklist")(worklist_command)

@@ -122,6 +122,7 @@ def with_values(template: str, session: Session) -> str:
     values = {
         "{code}": "C1", "{number}": "SO-1", "{strategy}": "standard", "{template}": "dunning_letter",
         "{language}": "zh", "{run_id}": str(run), "{action_id}": str(action), "{document_id}": str(document),
+        "{dispute_id}": "1",
     }  # fmt: skip
     for name, value in values.items():
         template = template.replace(name, value)
@@ -168,7 +169,7 @@ def test_every_page_and_form_as_every_role(
         "{job_id}": "1-missing", "{limit_id}": "1", "{strategy}": "standard",
         "{template}": "dunning_letter", "{language}": "zh",
         "{action_id}": str(session.scalar(select(CollectionAction.id))),
-        "{document_id}": str(session.scalar(select(Document.id))),
+        "{document_id}": str(session.scalar(select(Document.id))), "{dispute_id}": "1",
     }  # fmt: skip
     rights, routes = documented_tables()
     with TestClient(create_app(Settings(database_url=database_url))) as client:

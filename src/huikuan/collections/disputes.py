@@ -214,7 +214,7 @@ class DisputeRow:
 
 
 def list_disputes(
-    session: Session, *, company_id: int, open_only: bool = False
+    session: Session, *, company_id: int, open_only: bool = False, customer_id: int | None = None
 ) -> list[DisputeRow]:
     query = (
         select(Dispute, Customer.code, Invoice.number)
@@ -225,6 +225,8 @@ def list_disputes(
     )
     if open_only:
         query = query.where(Dispute.status == "open")
+    if customer_id is not None:
+        query = query.where(Dispute.customer_id == customer_id)
     return [
         DisputeRow(
             d.id,

@@ -37,6 +37,8 @@ class Right(enum.StrEnum):
     RUN_COLLECTIONS = "run_collections"  # preview and run the day's collections
     WORK_ACTIONS = "work_actions"  # complete tasks (calls, visits, letters posted)
     EDIT_TEMPLATES = "edit_templates"  # the company's wording of messages and letters
+    LOG_CONTACTS = "log_contacts"  # log calls and visits, record promises, raise disputes
+    RESOLVE_DISPUTES = "resolve_disputes"  # settle a dispute: credit note, correction, rejection
 
 
 ALL = frozenset(Role)
@@ -58,6 +60,10 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     ),
     Right.WORK_ACTIONS: frozenset({Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE, Role.COLLECTOR}),
     Right.EDIT_TEMPLATES: frozenset({Role.ADMIN, Role.CREDIT_MANAGER}),
+    Right.LOG_CONTACTS: frozenset(
+        {Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE, Role.COLLECTOR, Role.SALES}
+    ),
+    Right.RESOLVE_DISPUTES: frozenset({Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE}),
 }
 
 ROLE_LABELS_ZH = {

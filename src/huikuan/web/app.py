@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huikuan import __version__
 from huikuan.collections.api import router as collections_router
+from huikuan.collections.desk_api import router as desk_router
 from huikuan.core.db import make_engine, session_factory
 from huikuan.core.errors import (
     Conflict,
@@ -36,6 +37,7 @@ from huikuan.web import (
     collection_pages,
     credit_pages,
     customer_pages,
+    desk_pages,
     entry_pages,
     import_pages,
     ledger_pages,
@@ -93,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(entry_pages.router)
     app.include_router(credit_pages.router)
     app.include_router(collection_pages.router)
+    app.include_router(desk_pages.router)
+    app.include_router(desk_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

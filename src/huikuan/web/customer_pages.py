@@ -32,6 +32,7 @@ from huikuan.ledger.exports import Money
 from huikuan.ledger.queries import customer_credit_notes
 from huikuan.users.rules import Right, may
 from huikuan.web.deps import AsOfDep, Principal, SessionDep, require, visible_customer
+from huikuan.web.desk_view import desk_context
 from huikuan.web.i18n import localise
 from huikuan.web.pages import TEMPLATES, _t, page_lang
 from huikuan.web.xlsx import xlsx_response
@@ -130,6 +131,7 @@ def customer_page(
 def render_customer(
     request: Request, session: Session, principal: Principal, code: str, as_of: dt.date,
     lang: str | None = None, error: str | None = None, status: int = 200,
+    desk_form: dict[str, str] | None = None, desk_error: str | None = None,
 ) -> HTMLResponse:  # fmt: skip
     chosen = page_lang(principal, lang)
     customer = visible_customer(session, principal, code)
@@ -161,6 +163,8 @@ def render_customer(
         "error": localise(error, chosen) if error else None,
     }  # fmt: skip
     context.update(_collections(session, principal, customer, as_of))
+    context.update(desk_context(session, principal, customer, as_of, desk_form or {}))
+    context["desk_error"] = localise(desk_error, chosen) if desk_error else None
     return TEMPLATES.TemplateResponse(request, "customer.html", context, status_code=status)
 
 

@@ -484,3 +484,110 @@ def pick_lang(query: str | None, cookie: str | None, accept_language: str | None
     if accept_language and accept_language.lower().startswith("en"):
         return "en"
     return DEFAULT_LANG
+
+
+# The collector's desk: calls, excuses, promises and disputes on the customer page.
+LABELS.update(
+    {
+        "desk": ("催收工作台", "Collector's desk"),
+        "log_contact": ("记录联系", "Log a contact"),
+        "customer_card": ("客户卡片", "Customer card"),
+        "original_contact": ("最初联系人", "Original contact"),
+        "no_longer_there": ("已不在职，原电话", "no longer there, old number"),
+        "last_contacts": ("最近联系", "Last contacts"),
+        "contact_log": ("联系记录", "Contact log"),
+        "follow_ups": ("后续事项", "Follow-ups"),
+        "reached": ("联系到的人", "Who was reached"),
+        "reached_other": ("或填写姓名", "or type a name"),
+        "contacted_at": ("联系时间", "When"),
+        "excuse": ("理由", "Excuse"),
+        "no_excuse": ("（无）", "(none)"),
+        "excuse_facts": ("要记下的事实", "Facts to note"),
+        "optional": ("可选", "optional"),
+        "next_step_on": ("下一步日期", "Next step on"),
+        "task_done": ("完成的任务", "Task it completes"),
+        "no_task": ("（不关联任务）", "(no task)"),
+        "call_assistant": ("通话助手", "Call assistant"),
+        "meaning": ("通常意味着", "What it usually means"),
+        "suggested_reply": ("建议回答", "Suggested reply"),
+        "logged_by": ("记录人", "Logged by"),
+        "facts": ("事实", "Facts"),
+        "due_on": ("到期日", "Due on"),
+        "result": ("结果", "Result"),
+        "contact_logged": ("已记录联系", "Contact logged"),
+        "promises": ("付款承诺", "Promises to pay"),
+        "record_promise": ("记录付款承诺", "Record a promise"),
+        "instalments_lines": (
+            "分期（每行：日期,金额）",
+            "Instalments (one a line: date,amount)",
+        ),
+        "made_by": ("承诺人", "Promised by"),
+        "made_on": ("承诺日", "Made on"),
+        "instalments": ("分期", "Instalments"),
+        "disputes": ("争议", "Disputes"),
+        "raise_dispute": ("登记争议", "Raise a dispute"),
+        "amount_all": ("金额（留空为全部可争议金额）", "Amount (empty: all that may be disputed)"),
+        "raised_on": ("提出日", "Raised on"),
+        "window": ("争议期", "Window"),
+        "within_window": ("期内", "in time"),
+        "late_claim": ("逾期提出", "late"),
+        "resolve": ("处理", "Resolve"),
+        "resolution": ("处理方式", "Resolution"),
+        "credit_note_number": ("贷项通知编号（可选）", "Credit note number (optional)"),
+        "record": ("记录", "Record"),
+    }
+)
+_CONTACT_CHANNELS_EN = {
+    "phone": "Phone", "visit": "Visit", "wechat": "WeChat", "email": "Email", "sms": "SMS",
+    "other": "Other",
+}  # fmt: skip
+_OUTCOMES_EN = {
+    "reached": "Reached", "no_answer": "No answer", "refused": "Refused to pay",
+    "promised": "Promised to pay", "disputed": "Disputed", "paid_claimed": "Says it has paid",
+    "other": "Other",
+}  # fmt: skip
+_FOLLOW_UPS_EN = {
+    "verify_payment": "Verify the claimed payment", "debt_acknowledgment": "Debt acknowledgment to sign",
+    "credit_review": "Credit review", "limit_review": "Limit review",
+    "dispute_window_check": "Dispute window check", "reissue_invoice": "Reissue the invoice copy",
+    "confirm_amount": "Confirm the amount owed",
+}  # fmt: skip
+_DISPUTE_REASONS_EN = {
+    "quality": "Quality", "quantity": "Quantity", "price": "Price", "delivery": "Delivery",
+    "documents": "Documents", "other": "Other",
+}  # fmt: skip
+_RESOLUTIONS = {
+    "credit_note": ("贷项通知（客户有理）", "Credit note (customer was right)"),
+    "correction": ("更正单据", "Corrected document"),
+    "rejected": ("驳回", "Rejected"),
+}
+
+
+def _desk_labels() -> None:
+    from huikuan.collections.contact_log import CHANNEL_LABELS_ZH as CONTACT_ZH
+    from huikuan.collections.contact_log import OUTCOME_LABELS_ZH
+    from huikuan.collections.dispute_rules import REASON_LABELS_ZH
+    from huikuan.collections.excuses import FOLLOW_UP_LABELS_ZH
+    from huikuan.collections.promise_rules import STATUS_LABELS
+
+    LABELS.update(
+        {f"contact_channel_{k}": (v, _CONTACT_CHANNELS_EN[k]) for k, v in CONTACT_ZH.items()}
+    )
+    LABELS.update({f"outcome_{k}": (v, _OUTCOMES_EN[k]) for k, v in OUTCOME_LABELS_ZH.items()})
+    LABELS.update(
+        {f"follow_up_{k}": (v, _FOLLOW_UPS_EN[k]) for k, v in FOLLOW_UP_LABELS_ZH.items()}
+    )
+    LABELS.update(
+        {
+            f"dispute_reason_{k.value}": (v, _DISPUTE_REASONS_EN[k.value])
+            for k, v in REASON_LABELS_ZH.items()
+        }
+    )
+    LABELS.update({f"promise_status_{k.value}": v for k, v in STATUS_LABELS.items()})
+    LABELS.update({f"resolution_{k}": v for k, v in _RESOLUTIONS.items()})
+    LABELS.update(
+        {"dispute_status_open": ("未决", "Open"), "dispute_status_resolved": ("已处理", "Resolved")}
+    )
+
+
+_desk_labels()
