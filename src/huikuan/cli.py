@@ -315,3 +315,6 @@ app.add_typer(fees_app, name="fees")
 from huikuan.collections.cli_worklist import worklist_command  # noqa: E402
 
 app.command("worklist")(worklist_command)
+from huikuan.customers.cli_contracts import contract_app  # noqa: E402
+
+app.add_typer(contract_app, name="contract")

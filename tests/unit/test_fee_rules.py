@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from huikuan.collections.fee_rules import (
     DayCount,
     FeeRate,
+    estimated_fee,
     first_fee_day,
     last_closed_month_end,
     late_fee,
@@ -159,3 +160,40 @@ def test_zero_rate_and_monotone_in_days(history, rate, a, b) -> None:  # type: i
     assert short.exact <= long.exact
     zero = late_fee(history, end=START + dt.timedelta(days=longer), rate=FeeRate.per_day("0"), **kw)  # type: ignore[arg-type]
     assert zero.amount == 0 and zero.exact == 0
+
+
+def test_estimated_fee_is_simple_interest_on_the_open_amount_after_grace() -> None:
+    rate = FeeRate.per_day("0.0005")  # 0.05% a day
+    assert estimated_fee(100_000_00, 30, rate=rate, grace_days=0) == 1_500_00
+    assert estimated_fee(100_000_00, 30, rate=rate, grace_days=10) == 1_000_00
+    assert estimated_fee(100_000_00, 5, rate=rate, grace_days=10) == 0
+    assert estimated_fee(333, 1, rate=rate, grace_days=0) == 0  # 0.1665 fen → 0
+    assert estimated_fee(1_001, 1, rate=rate, grace_days=0) == 1  # 0.5005 fen → 1
+
+
+def test_estimated_fee_at_an_annual_rate_uses_the_day_count() -> None:
+    # 18.25% a year on ¥100,000.00 for 10 days: actual/365 → exactly 0.05% a day → ¥500.00;
+    # actual/360 → 100,000.00 × 0.1825 × 10 / 360 = ¥506.94 (506.944… rounded half up).
+    yearly = FeeRate.per_year("0.1825")
+    bank = FeeRate.per_year("0.1825", day_count=DayCount.ACTUAL_360)
+    assert estimated_fee(100_000_00, 10, rate=yearly, grace_days=0) == 500_00
+    assert estimated_fee(100_000_00, 10, rate=bank, grace_days=0) == 506_94
+
+
+@given(
+    st.integers(1, 10**12),
+    st.integers(1, 10**12),
+    st.integers(0, 3650),
+    st.decimals(min_value=0, max_value=Decimal("0.01"), places=6),
+)
+def test_estimated_fee_on_split_invoices_differs_from_the_whole_by_under_one_fen(
+    a: int, b: int, days: int, value: Decimal
+) -> None:
+    rate = FeeRate.per_day(value)
+    whole = estimated_fee(a + b, days, rate=rate, grace_days=0)
+    parts = estimated_fee(a, days, rate=rate, grace_days=0) + estimated_fee(
+        b, days, rate=rate, grace_days=0
+    )
+    assert abs(whole - parts) <= 1
+    assert whole >= 0
+    assert estimated_fee(a + b, days + 1, rate=rate, grace_days=0) >= whole

@@ -267,13 +267,14 @@ class SettingsInput:
     account_name: str = ""
     account_number: str = ""
     payment_note: str = ""
+    promise_grace_workdays: int = 2
 
 
 def update_settings(
     session: Session, *, actor: Actor, company_id: int, values: SettingsInput
 ) -> CollectionSettings:
     """Change how the company chases (weekly contact cap, quiet hours, language, pay-by days,
-    statement format) and what its messages say about the sender and the bank account."""
+    statement format, the grace for promised money) and what its messages say about the sender and the bank account."""
     problems = _settings_problems(values)
     if problems:
         raise InvalidInput(joined(problems))
@@ -319,6 +320,10 @@ def _settings_problems(values: SettingsInput) -> list[str]:
         problems.append("语言须为 zh 或 en / language must be zh or en")
     if not 0 <= values.pay_within_days <= 365:
         problems.append("付款期限应在 0 到 365 天之间 / pay-by days must be 0 to 365")
+    if not 0 <= values.promise_grace_workdays <= 20:
+        problems.append(
+            "承诺付款宽限应在 0 到 20 个工作日之间 / promise grace must be 0 to 20 working days"
+        )
     if values.statement_format not in ("xlsx", "pdf", "none"):
         problems.append("对账明细格式须为 xlsx、pdf 或 none / statement format: xlsx, pdf or none")
     limits = {

@@ -19,7 +19,6 @@ from huikuan.cli import (
     transaction,
 )
 from huikuan.collections import late_fees, promises
-from huikuan.collections.promise_rules import DEFAULT_GRACE_WORKDAYS
 from huikuan.core.company import resolve_company
 from huikuan.core.dates import parse_date
 from huikuan.core.errors import HuikuanError
@@ -116,8 +115,9 @@ def promise_list(
 def promise_check(
     as_of: AsOfOption = None,
     grace: Annotated[
-        int, typer.Option("--grace", help="Grace in working days", min=0)
-    ] = DEFAULT_GRACE_WORKDAYS,
+        int | None,
+        typer.Option("--grace", help="Grace in working days (default: the company setting)", min=0),
+    ] = None,
     db: DbOption = None,
     company: CompanyOption = None,
 ) -> None:

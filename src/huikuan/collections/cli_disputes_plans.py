@@ -274,7 +274,10 @@ def plan_list(
 @plan_app.command("check")
 def plan_check(
     as_of: AsOfOption = None,
-    grace: Annotated[int, typer.Option("--grace", help="Grace working days")] = 2,
+    grace: Annotated[
+        int | None,
+        typer.Option("--grace", help="Grace in working days (default: the company setting)", min=0),
+    ] = None,
     db: DbOption = None,
     company: CompanyOption = None,
 ) -> None:

@@ -98,6 +98,16 @@ def round_half_up(value: Fraction) -> int:
     return -round_half_up(-value)
 
 
+def estimated_fee(open_amount: int, days_overdue: int, *, rate: FeeRate, grace_days: int) -> int:
+    """What a letter shows for days not charged yet: ``open_amount`` × daily rate × the days
+    beyond the grace, exact and rounded half up once; simple even for a compounding rate (the
+    charged months carry the compounding)."""
+    days = days_overdue - grace_days
+    if days <= 0 or open_amount <= 0 or rate.daily <= 0:
+        return 0
+    return round_half_up(open_amount * rate.daily * days)
+
+
 def first_fee_day(effective_due: dt.date, grace_days: int) -> dt.date:
     """The first day a fee runs: the day after the due date plus the grace days."""
     return effective_due + dt.timedelta(days=max(grace_days, 0) + 1)

@@ -9,9 +9,12 @@ finds nothing to charge (a charge is also unique per invoice and period end).
 The fee base on a day is the invoice's open amount less its open disputes at the start of the
 day (``fee_rules``), and nothing while the invoice is under a payment plan that waives late
 fees (from the day after it was agreed until the day it defaulted, if it did; a cancelled plan
-waives nothing). The rate is the contract in force on the invoice's issue date
-(``contract.late_fee_rate_per_day``, a daily fraction, simple interest: the contract table has
-no annual rate or compounding flag yet). A month whose fee rounds to 0 fen leaves no charge.
+waives nothing). The rate is the contract in force on the invoice's issue date: a daily
+fraction (``late_fee_rate_per_day``) or an annual rate with its day count
+(``late_fee_rate_per_year``, ``late_fee_day_count``), simple interest unless
+``late_fee_compound``: then the fees charged on the invoice in earlier months and not waived
+join the base of the next month (the ledger records no payment of fees: a fee is owed until
+waived or invoiced separately). A month whose fee rounds to 0 fen leaves no charge.
 
 A waiver needs a reason and the approval of another user with the ``manage_credit`` right.
 """
@@ -48,6 +51,21 @@ class ChargeResult:
     charged_ids: list[int] = field(default_factory=list)
 
 
+def fee_rate(contract: Contract) -> fee_rules.FeeRate | None:
+    """The contract's late-fee rate, or None when it states none. A daily rate wins if a
+    contract (wrongly) states both; ``contracts.add_contract`` refuses that."""
+    compound = bool(contract.late_fee_compound)
+    if contract.late_fee_rate_per_day and contract.late_fee_rate_per_day > 0:
+        return fee_rules.FeeRate.per_day(Decimal(contract.late_fee_rate_per_day), compound=compound)
+    if contract.late_fee_rate_per_year and contract.late_fee_rate_per_year > 0:
+        return fee_rules.FeeRate.per_year(
+            Decimal(contract.late_fee_rate_per_year),
+            day_count=fee_rules.DayCount(contract.late_fee_day_count),
+            compound=compound,
+        )
+    return None
+
+
 def contract_on(contracts: Sequence[Contract], day: dt.date) -> Contract | None:
     """The contract in force when an invoice was issued: the latest signed by then."""
     found = None
@@ -67,7 +85,8 @@ def charge_late_fees(
     contracts: dict[int, list[Contract]] = {}
     for row in session.scalars(
         select(Contract).where(
-            Contract.company_id == company_id, Contract.late_fee_rate_per_day > 0
+            Contract.company_id == company_id,
+            (Contract.late_fee_rate_per_day > 0) | (Contract.late_fee_rate_per_year > 0),
         )
     ):
         contracts.setdefault(row.customer_id, []).append(row)
@@ -114,17 +133,26 @@ def charge_late_fees(
     if not planned:
         return result
     histories = _histories(session, company_id, [p[0] for p in planned], through)
+    unpaid = _unpaid_fees(session, company_id, [p[0].id for p in planned if _compounds(p[1])])
     for invoice, contract, first_day, start in planned:
         history, by_plan = histories[invoice.id]
         result.waived_by_plan += int(by_plan)
-        rate = fee_rules.FeeRate.per_day(Decimal(contract.late_fee_rate_per_day))
+        rate = fee_rate(contract)
+        assert rate is not None  # the contracts read all state a rate
         charged = 0
         for period_start, period_end in fee_rules.month_periods(start, through):
             fee = fee_rules.late_fee(
-                history, start=period_start, end=period_end, first_day=first_day, rate=rate
+                history,
+                start=period_start,
+                end=period_end,
+                first_day=first_day,
+                rate=rate,
+                unpaid_fees=unpaid.get(invoice.id, 0),
             )
             if fee.amount <= 0:
                 continue
+            if rate.compound:
+                unpaid[invoice.id] = unpaid.get(invoice.id, 0) + fee.amount
             charge = LateFeeCharge(
                 company_id=company_id,
                 customer_id=invoice.customer_id,
@@ -155,6 +183,27 @@ def charge_late_fees(
             result.invoices += 1
             result.charges += charged
     return result
+
+
+def _compounds(contract: Contract) -> bool:
+    rate = fee_rate(contract)
+    return rate is not None and rate.compound
+
+
+def _unpaid_fees(session: Session, company_id: int, invoice_ids: list[int]) -> dict[int, int]:
+    """Fees charged on each invoice and not waived: the extra base of a compounding rate."""
+    unpaid: dict[int, int] = {}
+    for chunk in _chunks(invoice_ids):
+        rows = session.execute(
+            select(
+                LateFeeCharge.invoice_id,
+                func.sum(LateFeeCharge.amount - LateFeeCharge.waived),
+            )
+            .where(LateFeeCharge.company_id == company_id, LateFeeCharge.invoice_id.in_(chunk))
+            .group_by(LateFeeCharge.invoice_id)
+        )
+        unpaid.update({invoice_id: int(total or 0) for invoice_id, total in rows})
+    return unpaid
 
 
 def _histories(

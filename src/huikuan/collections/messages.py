@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from huikuan.channels.context import MessageContext, OpenItem, PaymentInstructions
 from huikuan.channels.sms import normalise_mobile
 from huikuan.channels.templates import Template, default_template
-from huikuan.collections.late_fees import charged_fees
+from huikuan.collections.fee_rules import estimated_fee
+from huikuan.collections.late_fees import charged_fees, contract_on, fee_rate
 from huikuan.collections.models import CollectionSettings, Dispute, MessageTemplate
-from huikuan.collections.rules import effective_due, late_fee
+from huikuan.collections.rules import effective_due
 from huikuan.core.errors import NotFound
 from huikuan.core.models import Company
 from huikuan.core.workdays import WorkCalendar
@@ -157,27 +158,18 @@ def open_items(
         chased = max(invoice.open_amount - disputed.get(invoice.id, 0), 0)
         due = effective_due(invoice.due_date, calendar)
         days = max((as_of - due).days, 0)
-        contract = _contract_on(contracts, invoice.issue_date)
+        contract = contract_on(contracts, invoice.issue_date)
+        rate = fee_rate(contract) if contract is not None else None
         fee = (
-            late_fee(
-                chased,
-                days,
-                rate_per_day=contract.late_fee_rate_per_day,
-                grace_days=contract.grace_days,
-            )
-            if contract is not None
+            estimated_fee(chased, days, rate=rate, grace_days=contract.grace_days)
+            if contract is not None and rate is not None
             else 0
         )
         if invoice.id in charged:
             owed, through = charged[invoice.id]
             fee = owed + (
-                late_fee(
-                    chased,
-                    (as_of - through).days,
-                    rate_per_day=contract.late_fee_rate_per_day,
-                    grace_days=0,
-                )
-                if contract is not None and as_of > through
+                estimated_fee(chased, (as_of - through).days, rate=rate, grace_days=0)
+                if rate is not None and as_of > through
                 else 0
             )
         items.append(
@@ -215,12 +207,3 @@ def _contracts(session: Session, customer: Customer) -> list[Contract]:
             .order_by(Contract.signed_on)
         )
     )
-
-
-def _contract_on(contracts: list[Contract], day: dt.date) -> Contract | None:
-    """The contract in force when the invoice was issued: the latest signed by then."""
-    found = None
-    for contract in contracts:
-        if contract.signed_on <= day and (contract.ends_on is None or contract.ends_on >= day):
-            found = contract
-    return found

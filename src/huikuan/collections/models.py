@@ -290,6 +290,8 @@ class CollectionSettings(Base):
     account_number: Mapped[str] = mapped_column(String(60), default="")
     payment_note: Mapped[str] = mapped_column(String(300), default="")
     statement_format: Mapped[str] = mapped_column(String(10), default="xlsx")  # xlsx, pdf, none
+    # Working days after a promised date or a plan instalment before money counts as late.
+    promise_grace_workdays: Mapped[int] = mapped_column(Integer, default=2)
 
 
 # --- What stops chasing (managed in full by the collector's desk) --------------------------

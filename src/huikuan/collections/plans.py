@@ -30,6 +30,7 @@ from huikuan.collections.models import (
     PaymentPlanInvoice,
     PlanInstalment,
 )
+from huikuan.collections.promises import promise_grace
 from huikuan.core.audit import Actor, record_change
 from huikuan.core.calendar import load_calendar
 from huikuan.core.errors import Conflict, InvalidInput, NotFound
@@ -209,9 +210,17 @@ def _received(session: Session, company_id: int, plan_ids: list[int], as_of: dt.
 
 
 def check_plans(
-    session: Session, *, company_id: int, as_of: dt.date, actor: Actor, grace_workdays: int = 2
+    session: Session,
+    *,
+    company_id: int,
+    as_of: dt.date,
+    actor: Actor,
+    grace_workdays: int | None = None,
 ) -> PlanCheck:
-    """Judge every active plan on ``as_of`` (see the module text); returns the counts."""
+    """Judge every active plan on ``as_of`` (see the module text); returns the counts. The grace
+    is the company's promise grace unless given."""
+    if grace_workdays is None:
+        grace_workdays = promise_grace(session, company_id=company_id)
     if grace_workdays < 0:
         raise InvalidInput("宽限工作日不能为负 / grace working days cannot be negative")
     plans = list(

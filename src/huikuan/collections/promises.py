@@ -1,9 +1,9 @@
 """Promises to pay (承诺付款): recording them, judging them from the money received, and what a
 broken promise does (the ladder resumes at once; the scorecard counts it).
 
-The rules are in ``promise_rules.py``. The grace in working days has no column in
-``collection_settings`` yet: it is :data:`promise_rules.DEFAULT_GRACE_WORKDAYS` (2) unless the
-caller passes another.
+The rules are in ``promise_rules.py``. The grace in working days is the company's
+``collection_settings.promise_grace_workdays`` (2 unless changed; payment plans use the same
+grace) unless the caller passes another.
 
 While a promise is open and its last instalment not yet due, the daily run leaves its invoices
 alone (``daily.chaseable`` reads ``promise_to_pay.promised_on``, which is the last instalment's
@@ -20,6 +20,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from huikuan.collections.models import (
+    CollectionSettings,
     DunningState,
     PromiseInstalment,
     PromiseInvoice,
@@ -165,13 +166,21 @@ def record_promise(
     return promise
 
 
+def promise_grace(session: Session, *, company_id: int) -> int:
+    """The company's grace in working days for promised money and plan instalments."""
+    settings = session.get(CollectionSettings, company_id)
+    if settings is None or settings.promise_grace_workdays is None:
+        return DEFAULT_GRACE_WORKDAYS
+    return int(settings.promise_grace_workdays)
+
+
 def check_promises(
     session: Session,
     *,
     company_id: int,
     as_of: dt.date,
     actor: Actor,
-    grace_workdays: int = DEFAULT_GRACE_WORKDAYS,
+    grace_workdays: int | None = None,
 ) -> CheckResult:
     """Judge every open promise on ``as_of`` from the payments applied to its invoices since
     it was made; record the verdicts (audited) and, for a broken promise, let the daily run
@@ -181,6 +190,8 @@ def check_promises(
     ``as_of``: the wait of the last step taken is over and the run reads them today. The next
     step itself still comes when its trigger date has been reached (usually long since, the
     promise having held the invoice back); the ladder is never jumped."""
+    if grace_workdays is None:
+        grace_workdays = promise_grace(session, company_id=company_id)
     result = CheckResult()
     promises = session.scalars(
         select(PromiseToPay)

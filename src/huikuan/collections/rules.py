@@ -28,7 +28,6 @@ import datetime as dt
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from huikuan.core.workdays import WorkCalendar
 
@@ -338,16 +337,6 @@ def within_cap(
         else:
             deferred.extend(group)
     return taken, deferred
-
-
-def late_fee(open_amount: int, days_overdue: int, *, rate_per_day: Decimal, grace_days: int) -> int:
-    """Simple late fee on what is still open, in fen, rounded half up: open × rate × days
-    beyond the grace days. Never compounding; 0 without a contract rate."""
-    days = days_overdue - grace_days
-    if days <= 0 or rate_per_day <= 0 or open_amount <= 0:
-        return 0
-    fee = Decimal(open_amount) * rate_per_day * days
-    return int(fee.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def week_start(day: dt.date) -> dt.date:

@@ -96,6 +96,11 @@ class Contract(Base):
     dispute_window_days: Mapped[int] = mapped_column(Integer, default=15)
     # Late fee per day, as a fraction (0.0005 = 0.05% a day, a common contract clause).
     late_fee_rate_per_day: Mapped[Decimal] = mapped_column(Numeric(10, 6), default=0)
+    # Or an annual rate (0.18 = 18% a year) turned into a daily one by the day count; a contract
+    # states one of the two. Compounding only when the contract says so.
+    late_fee_rate_per_year: Mapped[Decimal] = mapped_column(Numeric(10, 6), default=0)
+    late_fee_day_count: Mapped[str] = mapped_column(String(12), default="actual/365")
+    late_fee_compound: Mapped[bool] = mapped_column(Boolean, default=False)
     grace_days: Mapped[int] = mapped_column(Integer, default=0)
     guarantee: Mapped[str] = mapped_column(String(500), default="")
     credit_limit: Mapped[int | None] = mapped_column(Fen, default=None)

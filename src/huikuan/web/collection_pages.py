@@ -193,6 +193,7 @@ def save_settings(
     sender_email: Annotated[str, Form(max_length=300)] = "", bank_name: Annotated[str, Form(max_length=300)] = "",
     account_name: Annotated[str, Form(max_length=300)] = "", account_number: Annotated[str, Form(max_length=200)] = "",
     payment_note: Annotated[str, Form(max_length=500)] = "",
+    promise_grace_workdays: Annotated[int, Form(ge=0, le=1000)] = 2,
 ) -> Response:  # fmt: skip
     """Courtesy (weekly cap, quiet hours), language, pay-by days, statement format, and what
     messages say about the sender and the bank account. Audited."""
@@ -200,6 +201,7 @@ def save_settings(
     values = actions.SettingsInput(
         contacts_per_week, quiet_start, quiet_end, language, pay_within_days, statement_format,
         sender_name, sender_phone, sender_email, bank_name, account_name, account_number, payment_note,
+        promise_grace_workdays,
     )  # fmt: skip
     try:
         with session.begin_nested():

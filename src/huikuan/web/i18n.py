@@ -346,6 +346,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "quiet_end": ("免打扰结束", "Quiet until"),
     "message_language": ("消息语言", "Message language"),
     "pay_within_days": ("要求付款期限（工作日）", "Pay within (working days)"),
+    "promise_grace_workdays": ("承诺付款宽限（工作日）", "Grace for promised money (working days)"),
     "statement_format": ("随提醒附对账明细", "Statement attached"),
     "sender_name": ("署名", "Signed by"),
     "sender_phone": ("联系电话", "Phone"),
