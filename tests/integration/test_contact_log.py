@@ -35,6 +35,7 @@ from huikuan.core.db import unit_of_work
 from huikuan.core.errors import InvalidInput
 from huikuan.core.models import Company
 from huikuan.core.money import format_amount
+from huikuan.credit import review
 from huikuan.customers.models import Contract
 from huikuan.customers.service import change_contact, get_customer
 from huikuan.ledger.service import record_payment
@@ -247,6 +248,33 @@ def test_financial_difficulty_makes_a_debt_acknowledgment_to_sign(
     assert "华东建材有限公司" in flat
     assert format_amount(1_200_000 + 350_050) in flat  # ¥15,500.50
     assert "INV-1" in flat and "INV-2" in flat
+
+
+def test_the_reviews_collectors_ask_for_reach_the_credit_review_and_close_when_rescored(
+    desk: sessionmaker[Session], company: Company
+) -> None:
+    with unit_of_work(desk) as session:
+        debtor(session, company, "C002", name="宏达贸易有限公司")
+        log(session, company, excuse="financial_difficulty", outcome="promised")
+        log(session, company, "C002", excuse="goods_not_sold")
+    with desk() as session:
+        items = {i.customer.code: i for i in review.due_for_review(session, company_id=company.id, as_of=CALL.date())}  # fmt: skip
+    assert {"desk_credit_review", "desk_limit_review"} <= set(items["C001"].reasons)
+    assert "desk_credit_review" not in items["C002"].reasons
+    assert "desk_limit_review" in items["C002"].reasons
+    # The day before the call nobody had asked yet.
+    with desk() as session:
+        before = review.requested_reviews(session, company_id=company.id, as_of=D(2026, 9, 29))
+    assert before == {}
+    with unit_of_work(desk) as session:
+        review.rescore(session, actor=ACTOR, company_id=company.id, items=[items["C001"]], as_of=CALL.date())  # fmt: skip
+    with desk() as session:
+        left = review.requested_reviews(session, company_id=company.id, as_of=CALL.date())
+        open_kinds = session.scalars(
+            select(FollowUp.kind).where(FollowUp.status == "open").order_by(FollowUp.kind)
+        ).all()
+    assert list(left.values()) == [("desk_limit_review",)]  # C002's is still waiting
+    assert open_kinds == ["debt_acknowledgment", "limit_review"]
 
 
 def test_a_quality_claim_after_the_dispute_window_is_recorded_as_late(
