@@ -161,3 +161,23 @@ def test_the_demo_command_shows_every_grade_a_held_customer_and_an_order_waiting
             "SO-DEMO-002": "pending",
             "SO-DEMO-003": "pending",
         }
+        _the_desk_has_a_history(session)
+
+
+def _the_desk_has_a_history(session: Session) -> None:
+    """What a collector looks for: promises kept, partly kept and broken, the classic excuses
+    on the timeline with what they started, a dispute and a plan agreed with an approver."""
+    from huikuan.collections.models import ContactLog, Dispute, FollowUp, PaymentPlan, PromiseToPay
+
+    statuses = set(session.scalars(select(PromiseToPay.status)))
+    assert {"kept", "partly", "broken"} <= statuses
+    excuses = set(session.scalars(select(ContactLog.excuse).where(ContactLog.excuse != "")))
+    assert len(excuses) >= 6
+    assert {"already_paid", "financial_difficulty", "quality_problem"} <= excuses
+    kinds = set(session.scalars(select(FollowUp.kind)))
+    assert {"verify_payment", "debt_acknowledgment", "credit_review", "limit_review"} <= kinds
+    claim = session.scalars(select(FollowUp).where(FollowUp.kind == "verify_payment")).one()
+    assert claim.status == "done" and "not found" in claim.result  # nothing like it arrived
+    assert session.scalar(select(func.count()).select_from(Dispute)) >= 2
+    approvers = set(session.scalars(select(PaymentPlan.approved_by)))
+    assert approvers == {"credit"}

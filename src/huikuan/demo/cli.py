@@ -111,7 +111,8 @@ def demo(
         f"{summary.invoices} invoices, {summary.payments} payments, {summary.credit_notes} credit notes "
         f"(as of {day.isoformat()}); {credit['assessed']} assessed and scored, {credit['orders']} open orders, "
         f"{credit['held']} customers on hold; collections: {history['runs']} daily runs, "
-        f"{history['messages']} messages on the timelines"
+        f"{history['messages']} messages on the timelines, "
+        f"{history.get('desk_scenes', 0)} customers called or visited by the collector"
     )
 
 

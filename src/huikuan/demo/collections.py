@@ -1,6 +1,7 @@
 """The demo company's collections: the default strategies, sender and bank details, a few
 customers in dispute, on a promise, on a payment plan or not to be contacted, and the daily
-run over the last weeks, so that the timeline and today's actions look like a working desk.
+run over the last weeks with the collector's calls, promises, a dispute and a plan on the way
+(``demo/desk.py``), so that the timeline and today's actions look like a working desk.
 
 Messages of past days are marked sent with the provider id ``demo``: the demo has no mail
 server; nothing left the machine. Today's run is left for the user to press.
@@ -34,6 +35,7 @@ from huikuan.core.audit import Actor
 from huikuan.core.calendar import load_calendar
 from huikuan.core.db import unit_of_work
 from huikuan.customers.models import Customer
+from huikuan.demo.desk import choose_cast, desk_day
 from huikuan.ledger.models import Invoice
 
 HISTORY_DAYS = 21
@@ -48,13 +50,23 @@ def demo_collections(
         install_default_excuses(session, actor=actor, company_id=company_id)
         _settings(session, company_id)
         _settlement_days(session, company_id)
-        held = _exceptions(session, company_id, as_of, random.Random(seed * 17 + 3))
+        held, taken = _exceptions(session, company_id, as_of, random.Random(seed * 17 + 3))
+        cast = choose_cast(session, company_id, as_of, taken)
     calendar_day = as_of - dt.timedelta(days=HISTORY_DAYS)
     with unit_of_work(factory) as session:
         calendar = load_calendar(session, company_id=company_id)
     runs = 0
     while calendar_day < as_of:
-        if calendar.is_workday(calendar_day):
+        workday = calendar.is_workday(calendar_day)
+        with unit_of_work(factory) as session:
+            desk_day(
+                session,
+                company_id=company_id,
+                day=calendar_day,
+                number=runs if workday else None,
+                cast=cast,
+            )
+        if workday:
             run_daily(
                 factory,
                 company_id=company_id,
@@ -68,7 +80,7 @@ def demo_collections(
         calendar_day += dt.timedelta(days=1)
     with unit_of_work(factory) as session:
         sent = _mark_past_messages_sent(session, company_id)
-    return {"runs": runs, "messages": sent, **held}
+    return {"runs": runs, "messages": sent, "desk_scenes": len(cast.played), **held}
 
 
 def _settings(session: Session, company_id: int) -> None:
@@ -93,7 +105,7 @@ def _settlement_days(session: Session, company_id: int) -> None:
 
 def _exceptions(
     session: Session, company_id: int, as_of: dt.date, rng: random.Random
-) -> dict[str, int]:
+) -> tuple[dict[str, int], set[int]]:
     """A quality dispute, a promise to pay next week, a payment plan and a customer not to be
     contacted, on customers with overdue invoices."""
     overdue = session.execute(
@@ -110,7 +122,7 @@ def _exceptions(
         by_customer.setdefault(customer_id, []).append((invoice_id, open_amount))
     chosen = rng.sample(sorted(by_customer), k=min(4, len(by_customer)))
     if len(chosen) < 4:
-        return {}
+        return {}, set(chosen)
     disputed, promised, planned, quiet = chosen
     invoice_id, amount = by_customer[disputed][0]
     session.add(
@@ -167,7 +179,7 @@ def _exceptions(
             placed_by="credit",
         )
     )
-    return {"disputes": 1, "promises": 1, "plans": 1, "do_not_contact": 1}
+    return {"disputes": 1, "promises": 1, "plans": 1, "do_not_contact": 1}, set(chosen)
 
 
 def _plan_instalments(session: Session, company_id: int, plan: PaymentPlan, total: int) -> None:
