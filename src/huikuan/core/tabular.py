@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from huikuan.core.errors import ImportRejected, RowError
 
@@ -62,7 +63,7 @@ def read_table(path: Path) -> Table:
         raise file_error(
             "不支持旧版 .xls，请另存为 .xlsx 或 CSV / old .xls is not supported: save as .xlsx or CSV"
         )
-    raw_rows = _xlsx_rows(path) if suffix in XLSX_SUFFIXES else _csv_rows(path.read_bytes())
+    raw_rows = xlsx_rows(path) if suffix in XLSX_SUFFIXES else _csv_rows(path.read_bytes())
     rows = [(n, cells) for n, cells in raw_rows if any(cell_text(c) for c in cells)]
     if not rows:
         raise file_error("文件为空 / the file is empty")
@@ -73,11 +74,12 @@ def read_table(path: Path) -> Table:
     return Table(headers, data, hashlib.sha256(path.read_bytes()).hexdigest())
 
 
-def _xlsx_rows(path: Path) -> list[tuple[int, list[object]]]:
+def xlsx_rows(source: Path | IO[bytes]) -> list[tuple[int, list[object]]]:
+    """Every row of the first sheet (a file or an upload's bytes), numbered as Excel shows them."""
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a broken or foreign file
         raise file_error(f"无法读取 Excel 文件 / cannot read the Excel file: {exc}") from exc
     try:
@@ -102,6 +104,15 @@ def decode(data: bytes) -> str:
 
 
 def _csv_rows(data: bytes) -> list[tuple[int, list[object]]]:
+    return [(number, list(cells)) for number, cells, _ in csv_records(data)]
+
+
+def csv_records(data: bytes) -> list[tuple[int, list[str], str]]:
+    """Every record of a CSV file: its number, its cells and the text it was read from.
+
+    The source text is kept for files whose rows are evidence (bank statements); a quoted cell
+    may span several lines, so a record's text is every line the reader consumed for it.
+    """
     text = decode(data)
     if "\x00" in text:
         raise file_error("这不是文本文件（CSV）/ this is not a text (CSV) file")
@@ -110,8 +121,14 @@ def _csv_rows(data: bytes) -> list[tuple[int, list[object]]]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
+    lines = io.StringIO(text, newline="").readlines()  # split exactly as the reader splits
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    return [(i, list(cells)) for i, cells in enumerate(reader, start=1)]
+    records, consumed = [], 0
+    for number, cells in enumerate(reader, start=1):
+        source = "".join(lines[consumed : reader.line_num]).rstrip("\r\n")
+        consumed = reader.line_num
+        records.append((number, cells, source))
+    return records
 
 
 def cell_text(value: object) -> str:
