@@ -159,7 +159,9 @@ def _open_items_now(company_id: int, currency: str, as_of: dt.date):
     )
 
 
-def _open_items_as_of(company_id: int, currency: str, as_of: dt.date):
+def _open_items_as_of(
+    company_id: int, currency: str, as_of: dt.date, customer_id: int | None = None
+):
     """Balances on a past date, from the dated allocations (the audit trail).
 
     Only invoices issued by ``as_of`` and not settled before it can have been open then; for
@@ -173,6 +175,7 @@ def _open_items_as_of(company_id: int, currency: str, as_of: dt.date):
         or_(Allocation.reversed_on.is_(None), Allocation.reversed_on > as_of),
     )
     balance = Invoice.amount - func.coalesce(func.sum(Allocation.amount), 0)
+    one_customer = [] if customer_id is None else [Invoice.customer_id == customer_id]
     return (
         select(
             Invoice.customer_id.label("customer_id"),
@@ -187,10 +190,31 @@ def _open_items_as_of(company_id: int, currency: str, as_of: dt.date):
             Invoice.issue_date <= as_of,
             or_(Invoice.settled_on.is_(None), Invoice.settled_on > as_of),
             Invoice.status != InvoiceStatus.VOID.value,
+            *one_customer,
         )
         .group_by(Invoice.id, Invoice.customer_id, Invoice.due_date, Invoice.amount)
         .subquery("items")
     )
+
+
+def customer_buckets(
+    session: Session,
+    *,
+    company_id: int,
+    customer_id: int,
+    currency: str,
+    as_of: dt.date,
+    limits: Sequence[int] = rules.DEFAULT_BUCKET_LIMITS,
+) -> list[tuple[str, int]]:
+    """One customer's open invoices on ``as_of`` by bucket, (name, fen) in bucket order: the
+    figures of that customer's row in ``aging_report``, always from the dated allocations so
+    that any past date is exact. One statement."""
+    buckets = rules.aging_buckets(limits)
+    items = _open_items_as_of(company_id, currency, as_of, customer_id)
+    per_customer = _per_customer(items, buckets, as_of)
+    sums = [cast(per_customer.c[f"b{i}"], BigInteger) for i in range(len(buckets))]
+    record = session.connection().execute(select(*sums)).first()
+    return [(b.name, int(record[i]) if record else 0) for i, b in enumerate(buckets)]
 
 
 def _bucket_condition(
