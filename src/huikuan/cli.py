@@ -318,3 +318,6 @@ app.command("worklist")(worklist_command)
 from huikuan.customers.cli_contracts import contract_app  # noqa: E402
 
 app.add_typer(contract_app, name="contract")
+from huikuan.reconciliation.cli_bank import bank_app  # noqa: E402
+
+app.add_typer(bank_app, name="bank")

@@ -8,6 +8,7 @@ from huikuan.core.db import Base
 from huikuan.credit import models as credit_models
 from huikuan.customers import models as customer_models
 from huikuan.ledger import models as ledger_models
+from huikuan.reconciliation import models as reconciliation_models
 from huikuan.users import models as user_models
 
 metadata = Base.metadata
@@ -21,5 +22,6 @@ __all__ = [
     "customer_models",
     "ledger_models",
     "metadata",
+    "reconciliation_models",
     "user_models",
 ]

@@ -199,7 +199,10 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
-    action_id: Mapped[int] = mapped_column(ForeignKey("collection_action.id"), index=True)
+    # The step that sent it; None for a message of its own (a customer statement of account).
+    action_id: Mapped[int | None] = mapped_column(
+        ForeignKey("collection_action.id"), index=True, default=None
+    )
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     channel: Mapped[str] = mapped_column(String(20))  # email, sms, alert
     recipient: Mapped[str] = mapped_column(String(300))

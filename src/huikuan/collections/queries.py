@@ -320,7 +320,8 @@ def customer_actions(
         for delivery in session.scalars(
             select(Delivery).where(Delivery.action_id.in_(ids)).order_by(Delivery.id)
         ):
-            deliveries.setdefault(delivery.action_id, []).append(delivery)
+            if delivery.action_id is not None:
+                deliveries.setdefault(delivery.action_id, []).append(delivery)
         for document in session.scalars(
             select(Document)
             .options(defer(Document.content))

@@ -198,6 +198,8 @@ def _record_outcome(
         delivery.send_after = moment + retry_wait(delivery.attempts)
         return
     delivery.status = outcome.status  # bounced or failed
+    if delivery.action_id is None:
+        return
     action = session.get_one(CollectionAction, delivery.action_id)
     if action.channel in ("email", "sms"):
         action.status = delivery.status

@@ -106,10 +106,13 @@ def record_payment(
     reference: str = "",
     payer_name: str = "",
     invoice_numbers: Sequence[str] = (),
+    amounts: Sequence[int] | None = None,
+    apply: bool = True,
     import_key: str | None = None,
 ) -> Payment:
-    """Record money received and apply it: to the named invoices if the customer said which,
-    otherwise to the oldest open invoices. Whatever is left stays as unapplied credit."""
+    """Record money received and apply it: to the named invoices if the customer said which
+    (``amounts`` each, or filling them in order), otherwise to the oldest open invoices; with
+    ``apply=False`` not at all. Whatever is left stays as unapplied credit."""
     if amount <= 0:
         raise InvalidInput("收款金额必须大于零 / payment amount must be positive")
     payment = Payment(
@@ -133,8 +136,16 @@ def record_payment(
             "currency": currency, "method": method, "reference": reference, "payer_name": payer_name,
         },
     )  # fmt: skip
+    if not apply:
+        return payment
     if invoice_numbers:
-        allocate_to_invoices(session, actor=actor, payment=payment, invoice_numbers=invoice_numbers)
+        allocate_to_invoices(
+            session,
+            actor=actor,
+            payment=payment,
+            invoice_numbers=invoice_numbers,
+            amounts=amounts,
+        )
     else:
         allocate_oldest_first(session, actor=actor, payment=payment)
     return payment
