@@ -321,3 +321,6 @@ app.add_typer(contract_app, name="contract")
 from huikuan.reconciliation.cli_bank import bank_app  # noqa: E402
 
 app.add_typer(bank_app, name="bank")
+from huikuan.reconciliation.cli_statements import statement_app  # noqa: E402
+
+app.add_typer(statement_app, name="statement")

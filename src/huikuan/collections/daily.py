@@ -82,7 +82,8 @@ class RunSummary:
     referrals: int = 0
     deliveries: dict[str, int] = field(default_factory=dict)  # status -> count
     errors: list[str] = field(default_factory=list)
-    desk: dict[str, int] = field(default_factory=dict)  # plans, promises, claims, late fees
+    # plans, promises, claims, late fees, customer statements
+    desk: dict[str, int] = field(default_factory=dict)
 
     def count(self, action: rules.PlannedAction) -> None:
         channel = action.step.channel.value
@@ -154,6 +155,8 @@ def run_daily(
         if not dry_run:
             with unit_of_work(factory) as session:
                 _desk_checks(session, company_id, as_of, actor, summary)
+            with unit_of_work(factory) as session:
+                _statements(session, company_id, as_of, now, actor, summary)
         with unit_of_work(factory) as session:
             context = _load_context(session, company_id, as_of, now, actor, dry_run, summary)
         if summary.working_day:
@@ -390,6 +393,24 @@ def _desk_checks(
         "late_fee_charges": fees.charges,
         "late_fee_amount": fees.amount,
     }
+
+
+def _statements(
+    session: Session,
+    company_id: int,
+    as_of: dt.date,
+    now: dt.datetime,
+    actor: Actor,
+    summary: RunSummary,
+) -> None:
+    """Customer statements whose scheduled day has come: issued and queued for the sending
+    pass of this run (idempotent: one per customer and period)."""
+    from huikuan.reconciliation.statements import send_scheduled  # reconciliation reads us
+
+    run = send_scheduled(session, actor=actor, company_id=company_id, as_of=as_of, now=now)
+    summary.desk["statements_issued"] = run.issued
+    summary.desk["statements_queued"] = run.queued
+    summary.desk["statements_without_email"] = len(run.no_email or [])
 
 
 def _start(

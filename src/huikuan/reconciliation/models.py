@@ -131,6 +131,8 @@ class StatementSchedule(Base):
     frequency: Mapped[str] = mapped_column(String(12))  # monthly, quarterly, settlement
     day: Mapped[int] = mapped_column(Integer, default=1)  # day of month it is sent (1-28)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Statements due from this day on are sent: setting a schedule sends no back statements.
+    starts_on: Mapped[dt.date] = mapped_column(Date)
 
 
 class CustomerStatement(Base):

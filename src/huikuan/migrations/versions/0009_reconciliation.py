@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("frequency", sa.String(length=12), nullable=False),
         sa.Column("day", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"], ["company.id"], name=op.f("fk_statement_schedule_company_id_company")
         ),
