@@ -39,6 +39,8 @@ class Right(enum.StrEnum):
     EDIT_TEMPLATES = "edit_templates"  # the company's wording of messages and letters
     LOG_CONTACTS = "log_contacts"  # log calls and visits, record promises, raise disputes
     RESOLVE_DISPUTES = "resolve_disputes"  # settle a dispute: credit note, correction, rejection
+    # issue and send customer statements, record confirmations and the differences reported
+    RECONCILE_STATEMENTS = "reconcile_statements"
 
 
 ALL = frozenset(Role)
@@ -64,6 +66,9 @@ RIGHTS: dict[Right, frozenset[Role]] = {
         {Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE, Role.COLLECTOR, Role.SALES}
     ),
     Right.RESOLVE_DISPUTES: frozenset({Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE}),
+    Right.RECONCILE_STATEMENTS: frozenset(
+        {Role.ADMIN, Role.CREDIT_MANAGER, Role.FINANCE, Role.COLLECTOR}
+    ),
 }
 
 ROLE_LABELS_ZH = {
