@@ -45,6 +45,9 @@ def test_a_collector_cannot_open_another_collectors_customer(server: str, browse
 
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     sign_in(page, server, "collector")
+    expect(page).to_have_url(re.compile(r"/worklist\?as_of="))  # a collector's home page
+    screenshot(page, "05-worklist-collector")
+    page.goto(f"{server}/aging?as_of={AS_OF}")
     mine = page.request.get(f"{server}/api/customers?page_size=200").json()
     assert mine["total"] > 0
     assert {c["collector"] for c in mine["items"]} == {"张伟"}

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huikuan.collections.models import CollectionAction, DailyRun, Document
+from huikuan.collections import plans
+from huikuan.collections.models import CollectionAction, DailyRun, Document, PaymentPlan
 from huikuan.core.company import create_company
 from huikuan.core.models import Company
 from huikuan.core.settings import Settings
@@ -95,6 +96,12 @@ def shop(session: Session, company: Company) -> Company:
     for role in Role:
         name = {"sales": "王强", "collector": "张伟"}.get(role.value, role.value)
         make_user(session, company, role.value, role.value, name)
+    plans.agree_plan(
+        session, actor=ACTOR, company_id=company.id, customer=a, invoice_numbers=["INV-A"],
+        schedule=plans.ScheduleRequest.equal(D(2024, 3, 1), 2), approved_by="credit_manager",
+        agreed_on=D(2024, 2, 1),
+    )  # fmt: skip
+    session.commit()
     return company
 
 
@@ -122,7 +129,7 @@ def with_values(template: str, session: Session) -> str:
     values = {
         "{code}": "C1", "{number}": "SO-1", "{strategy}": "standard", "{template}": "dunning_letter",
         "{language}": "zh", "{run_id}": str(run), "{action_id}": str(action), "{document_id}": str(document),
-        "{dispute_id}": "1",
+        "{dispute_id}": "1", "{plan_id}": str(session.scalar(select(PaymentPlan.id))),
     }  # fmt: skip
     for name, value in values.items():
         template = template.replace(name, value)
@@ -170,6 +177,7 @@ def test_every_page_and_form_as_every_role(
         "{template}": "dunning_letter", "{language}": "zh",
         "{action_id}": str(session.scalar(select(CollectionAction.id))),
         "{document_id}": str(session.scalar(select(Document.id))), "{dispute_id}": "1",
+        "{plan_id}": str(session.scalar(select(PaymentPlan.id))),
     }  # fmt: skip
     rights, routes = documented_tables()
     with TestClient(create_app(Settings(database_url=database_url))) as client:

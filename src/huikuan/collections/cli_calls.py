@@ -1,5 +1,5 @@
 """Calls and visits from the command line: ``huikuan call …`` (log a contact, the customer's
-contact history, the customer card, the follow-ups) and ``huikuan excuse …`` (the call
+contact history, the customer card, the follow-ups and closing one) and ``huikuan excuse …`` (the call
 assistant's catalogue). Mounted by the main command."""
 
 from __future__ import annotations
@@ -242,6 +242,31 @@ def follow_ups_command(
             f"#{f.id} {f.due_on} {f.customer_code} {f.kind}（{label}）{f.status}"
             f" {f.detail}{doc}{result}"
         )
+
+
+@call_app.command("close")
+def close_command(
+    follow_up: Annotated[int, typer.Argument(help="Follow-up id (call follow-ups)", min=1)],
+    note: Annotated[str, typer.Option("--note", help="What was done, or why it is not needed")],
+    outcome: Annotated[str, typer.Option("--as", help="done or not_needed")] = "done",
+    date: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today)")] = None,
+    db: DbOption = None,
+    company: CompanyOption = None,
+) -> None:
+    """Close an open follow-up by hand, as done or not needed, with a note."""
+    day = as_of_date(date, "--date")
+    try:
+        with transaction(db) as session:
+            co = resolve_company(session, company)
+            row = contact_log.close_follow_up(
+                session, actor=cli_actor(), company_id=co.id, follow_up_id=follow_up,
+                outcome=outcome, note=note, closed_on=day,
+            )  # fmt: skip
+            closed = f"后续事项 follow-up #{row.id} {row.kind}: {row.status} — {row.result}"
+    except HuikuanError as exc:
+        report_errors(exc)
+        return
+    typer.echo(closed)
 
 
 # --- huikuan excuse --------------------------------------------------------------------------

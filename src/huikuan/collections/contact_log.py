@@ -657,6 +657,60 @@ def _verify(
     )
 
 
+# ---------------------------------------------------------------- closing by hand
+
+CLOSINGS = ("done", "not_needed")
+
+
+def close_follow_up(
+    session: Session,
+    *,
+    actor: Actor,
+    company_id: int,
+    follow_up_id: int,
+    outcome: str,
+    note: str,
+    closed_on: dt.date,
+) -> FollowUp:
+    """Close an open follow-up by hand: ``done`` (the note says what was done) or
+    ``not_needed`` (the note says why not). The follow-up table has no column for who closed
+    it and when, so the result keeps the note followed by both; the audit trail records them."""
+    note = note.strip()
+    if outcome not in CLOSINGS:
+        raise InvalidInput(
+            f"关闭方式须为 done 或 not_needed：{outcome} / close as done or not_needed, not {outcome}"
+        )
+    if not note:
+        raise InvalidInput("关闭后续事项须写明说明 / closing a follow-up needs a note")
+    follow_up = session.scalar(
+        select(FollowUp)
+        .where(FollowUp.company_id == company_id, FollowUp.id == follow_up_id)
+        .with_for_update()
+    )
+    if follow_up is None:
+        raise NotFound(f"没有后续事项 #{follow_up_id} / no follow-up #{follow_up_id}")
+    if follow_up.status != "open":
+        raise Conflict(
+            f"后续事项 #{follow_up_id} 已关闭（{follow_up.status}）/ "
+            f"follow-up #{follow_up_id} is already {follow_up.status}"
+        )
+    before = {"status": follow_up.status, "result": follow_up.result}
+    follow_up.status = outcome
+    follow_up.result = f"{note[:1800]}（{actor.name}，{closed_on.isoformat()}）"
+    record_change(
+        session,
+        actor=actor,
+        company_id=company_id,
+        entity="follow_up",
+        entity_id=follow_up.id,
+        action="close",
+        before=before,
+        after={"status": outcome, "result": follow_up.result, "closed_on": closed_on},
+    )
+    session.flush()
+    return follow_up
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -693,9 +747,11 @@ def list_follow_ups(
     customer: Customer | None = None,
     status: str | None = "open",
     kinds: Sequence[str] = (),
+    only: tuple[str, str] | None = None,
 ) -> list[FollowUpView]:
     """Follow-ups by due date (open ones unless ``status`` says otherwise; None: all). The
-    credit manager's review list reads ``kinds=("credit_review", "limit_review")``."""
+    credit manager's review list reads ``kinds=("credit_review", "limit_review")``; ``only``
+    keeps the customers a user sees (customer column, value)."""
     query = (
         select(FollowUp, Customer.code)
         .join(Customer, Customer.id == FollowUp.customer_id)
@@ -703,6 +759,8 @@ def list_follow_ups(
     )
     if customer is not None:
         query = query.where(FollowUp.customer_id == customer.id)
+    if only is not None:
+        query = query.where(getattr(Customer, only[0]) == only[1])
     if status is not None:
         query = query.where(FollowUp.status == status)
     if kinds:

@@ -78,14 +78,18 @@ def worklist(
     salesperson: str | None = None,
     limit: int = 200,
     large_overdue: int = rules.LARGE_NEW_OVERDUE,
+    only: tuple[str, str] | None = None,
 ) -> list[WorklistRow]:
     """The ranked worklist of ``collector`` (every collector's when None) on ``as_of``.
-    ``min_amount``/``max_amount`` (fen) bound the amount at stake."""
+    ``min_amount``/``max_amount`` (fen) bound the amount at stake; ``only`` (customer column,
+    value) keeps the customers a signed-in user sees, as the other lists do."""
     if limit < 1:
         raise InvalidInput("条数须为正数 / the limit must be positive")
     if min_amount is not None and max_amount is not None and min_amount > max_amount:
         raise InvalidInput("最小金额大于最大金额 / the minimum amount exceeds the maximum")
     scope = _scope(company_id, collector, as_of, customer_type, salesperson)
+    if only is not None:
+        scope = scope.where(getattr(Customer, only[0]) == only[1])
     tasks = _tasks(session, company_id, as_of, scope)
     broken = _broken(session, company_id, as_of, scope)
     disputes = _disputes(session, company_id, scope)

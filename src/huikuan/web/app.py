@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from huikuan import __version__
 from huikuan.collections.api import router as collections_router
 from huikuan.collections.desk_api import router as desk_router
+from huikuan.collections.plan_fee_api import router as plan_fee_router
+from huikuan.collections.worklist_api import router as worklist_router
 from huikuan.core.db import make_engine, session_factory
 from huikuan.core.errors import (
     Conflict,
@@ -42,6 +44,8 @@ from huikuan.web import (
     import_pages,
     ledger_pages,
     pages,
+    plan_fee_pages,
+    worklist_pages,
 )
 from huikuan.web.i18n import LANG_COOKIE, Lang, localise, pick_lang
 from huikuan.web.schemas import ErrorResponse
@@ -97,6 +101,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(collection_pages.router)
     app.include_router(desk_pages.router)
     app.include_router(desk_router)
+    app.include_router(plan_fee_pages.router)
+    app.include_router(plan_fee_router)
+    app.include_router(worklist_pages.router)
+    app.include_router(worklist_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -35,6 +35,7 @@ from huikuan.web.deps import AsOfDep, Principal, SessionDep, require, visible_cu
 from huikuan.web.desk_view import desk_context
 from huikuan.web.i18n import localise
 from huikuan.web.pages import TEMPLATES, _t, page_lang
+from huikuan.web.plan_fee_view import plan_fee_context
 from huikuan.web.xlsx import xlsx_response
 
 router = APIRouter(include_in_schema=False)
@@ -121,11 +122,14 @@ def customer_page(
     as_of: AsOfDep,
     code: str,
     lang: Annotated[str | None, Query()] = None,
+    task: Annotated[int | None, Query(ge=1, le=2**62, description="Task to log")] = None,
 ) -> HTMLResponse:
     """Profile, credit (grade, scorecard, limit, exposure, holds), contacts with history,
     contracts, open invoices with their age, payments and the timeline of recorded changes.
-    A customer outside the user's view is 'not found'."""
-    return render_customer(request, session, principal, code, as_of, lang)
+    A customer outside the user's view is 'not found'. ``task`` preselects the open call or
+    visit task in the log-a-contact form (the worklist's link)."""
+    form = {"action_id": str(task)} if task else None
+    return render_customer(request, session, principal, code, as_of, lang, desk_form=form)
 
 
 def render_customer(
@@ -164,6 +168,7 @@ def render_customer(
     }  # fmt: skip
     context.update(_collections(session, principal, customer, as_of))
     context.update(desk_context(session, principal, customer, as_of, desk_form or {}))
+    context.update(plan_fee_context(session, principal, customer))
     context["desk_error"] = localise(desk_error, chosen) if desk_error else None
     return TEMPLATES.TemplateResponse(request, "customer.html", context, status_code=status)
 

@@ -538,6 +538,35 @@ LABELS.update(
         "record": ("记录", "Record"),
     }
 )
+# The collector's worklist, their home page.
+LABELS.update(
+    {
+        "nav_worklist": ("工作清单", "Worklist"),
+        "worklist_title": ("今日工作清单", "Today's worklist"),
+        "worklist_ranking": (
+            "按今天行动的期望回收额排序：涉及金额 × 可回收性 × 紧迫度",
+            "Ranked by the expected value of acting today: at stake × collectability × urgency",
+        ),
+        "worklist_empty": (
+            "今天没有需要处理的客户。只是逾期、没有新情况的客户按催收阶梯正常处理。",
+            "Nothing needs your attention today. Overdue customers with nothing new follow the ladder.",
+        ),
+        "worklist_customers": ("客户数", "Customers"),
+        "why": ("原因", "Why"),
+        "expected_value": ("期望回收", "Expected value"),
+        "at_stake": ("涉及金额", "At stake"),
+        "at_stake_min": ("涉及金额 ≥", "At stake ≥"),
+        "at_stake_max": ("涉及金额 ≤", "At stake ≤"),
+        "payment_habits": ("付款习惯", "Payment habits"),
+        "typical_pay_day": ("惯常付款日", "Usual pay day"),
+        "day_of_month": ("每月 {day} 日", "day {day}"),
+        "days_late": ("平均逾期天数", "Avg days late"),
+        "last_three": ("最近 3 张", "last 3"),
+        "last_contact": ("最近联系", "Last contact"),
+        "best_contact": ("最佳联系人", "Best contact"),
+        "task_no": ("任务 #{id}", "Task #{id}"),
+    }
+)
 _CONTACT_CHANNELS_EN = {
     "phone": "Phone", "visit": "Visit", "wechat": "WeChat", "email": "Email", "sms": "SMS",
     "other": "Other",
@@ -592,3 +621,92 @@ def _desk_labels() -> None:
 
 
 _desk_labels()
+
+# Payment plans, late fees and closing follow-ups (web/plan_fee_pages.py).
+LABELS.update(
+    {
+        "nav_plans": ("还款计划", "Plans"),
+        "nav_late_fees": ("违约金", "Late fees"),
+        "plans_title": ("还款计划", "Payment plans"),
+        "plan_no": ("还款计划 #{n}", "Payment plan #{n}"),
+        "plan_status_active": ("履行中", "Active"),
+        "plan_status_completed": ("已完成", "Completed"),
+        "plan_status_defaulted": ("已违约", "Defaulted"),
+        "plan_status_cancelled": ("已取消", "Cancelled"),
+        "instalment_status_open": ("待付", "Open"),
+        "instalment_status_paid": ("已付", "Paid"),
+        "instalment_status_missed": ("已错过", "Missed"),
+        "agreed_on": ("约定日", "Agreed on"),
+        "approved_by": ("审批人", "Approved by"),
+        "recorded_by": ("录入人", "Recorded by"),
+        "plan_total": ("计划金额", "Plan amount"),
+        "received": ("已收", "Received"),
+        "instalments_paid": ("已付期数", "Instalments paid"),
+        "next_due": ("下一期", "Next due"),
+        "interest": ("利息", "Interest"),
+        "annual_interest": ("年利率", "Annual interest"),
+        "waive_late_fees": ("免收违约金", "Waive late fees"),
+        "yes": ("是", "Yes"),
+        "no": ("否", "No"),
+        "defaulted_on": ("违约日", "Defaulted on"),
+        "schedule": ("还款安排", "Schedule"),
+        "received_note": (
+            "已收金额和各期状态为最近一次计划检查的结果（每日任务或 huikuan plan check）。",
+            "Received and each instalment's status are as of the last plan check (the daily run or huikuan plan check).",
+        ),
+        "plan_invoices": ("计划内发票", "Invoices in the plan"),
+        "cancel_plan": ("取消计划", "Cancel the plan"),
+        "cancel_reason": ("取消原因", "Reason"),
+        "cancel_plan_help": (
+            "取消后发票回到催收阶梯原来的位置。",
+            "Cancelling returns the invoices to where they stood on the ladder.",
+        ),
+        "agree_plan": ("约定还款计划", "Agree a payment plan"),
+        "plan_invoices_help": (
+            "勾选纳入计划的发票（默认勾选已逾期、不在其他计划中且没有未决争议的发票）。",
+            "Tick the invoices the plan covers (ticked: those overdue, in no other plan and without an open dispute).",
+        ),
+        "in_active_plan": ("已在履行中的计划内", "in an active plan"),
+        "has_open_dispute": ("有未决争议", "open dispute"),
+        "equal_instalments": ("等额分期", "Equal instalments"),
+        "instalment_count": ("期数", "Instalments"),
+        "first_due_on": ("第一期日期", "First due on"),
+        "frequency": ("频率", "Frequency"),
+        "frequency_monthly": ("每月", "Monthly"),
+        "frequency_weekly": ("每周", "Weekly"),
+        "explicit_lines": ("逐期填写", "Each instalment"),
+        "interest_percent": ("年利率 %（可选，单利）", "Annual interest % (optional, simple)"),
+        "approver": ("审批人（信用经理的用户名）", "Approver (a credit manager's user name)"),
+        "late_fees_title": ("逾期违约金", "Late fees"),
+        "period": ("计息期间", "Period"),
+        "period_from": ("期末自", "Period ending from"),
+        "period_to": ("期末至", "Period ending by"),
+        "days_col": ("天数", "Days"),
+        "fee_base": ("计息基数", "Base"),
+        "rate": ("费率", "Rate"),
+        "fee_amount": ("违约金", "Fee"),
+        "waived": ("已减免", "Waived"),
+        "fee_left": ("未付", "Owed"),
+        "waiver": ("减免", "Waiver"),
+        "waiver_reason": ("减免理由", "Reason"),
+        "request_waiver": ("申请减免", "Waive"),
+        "waive_amount": ("减免金额（留空为全部）", "Amount (empty: all of it)"),
+        "fee_state_waived": ("有减免", "Waived"),
+        "fee_state_not_waived": ("未减免", "Not waived"),
+        "fee_state_owed": ("尚有未付", "Still owed"),
+        "fees_page_of": (
+            "第 {page} / {pages} 页，共 {total} 笔，违约金 {amount}，已减免 {waived}，未付 {left}",
+            "Page {page} of {pages}, {total} charges, {amount} charged, {waived} waived, {left} owed",
+        ),
+        "open_late_fees": ("未付违约金", "Late fees owed"),
+        "all_late_fees": ("全部违约金记录与减免", "Every late fee and waivers"),
+        "close_follow_up": ("关闭", "Close"),
+        "follow_up_status_open": ("待办", "Open"),
+        "follow_up_status_done": ("已完成", "Done"),
+        "follow_up_status_not_needed": ("无需处理", "Not needed"),
+        "entity_payment_plan": ("还款计划", "payment plan"),
+        "action_cancel": ("取消", "Cancelled"),
+        "action_completed": ("完成", "Completed"),
+        "action_defaulted": ("违约", "Defaulted"),
+    }
+)

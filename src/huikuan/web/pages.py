@@ -20,7 +20,7 @@ from huikuan.core.errors import Forbidden
 from huikuan.core.money import format_amount
 from huikuan.customers.models import CUSTOMER_TYPE_LABELS_ZH, CustomerType
 from huikuan.ledger.aging import AgingBy, AgingReport, DsoPoint, aging_report, dso_trend
-from huikuan.users.rules import Right
+from huikuan.users.rules import Right, Role
 from huikuan.users.service import (
     SESSION_LIFETIME,
     SignInFailed,
@@ -195,7 +195,24 @@ def logout(
     return response
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_model=None)
+def home(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require(Right.READ_LEDGER))],
+    as_of: AsOfDep,
+    by: AgingBy = AgingBy.CUSTOMER,
+    set_lang: Annotated[str | None, Query(alias="lang")] = None,
+) -> Response:
+    """A collector starts the day on their worklist; everyone else on the aging dashboard
+    (also at ``/aging``, where the collector finds it)."""
+    if principal.user.role == Role.COLLECTOR:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/worklist{query}", status_code=303)
+    return aging_page(request, session, principal, as_of, by, set_lang)
+
+
+@router.get("/aging", response_class=HTMLResponse)
 def aging_page(
     request: Request,
     session: SessionDep,
