@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from huikuan.core.audit import record_change
 from huikuan.core.company import create_company
 from huikuan.core.dates import DateError, parse_date, today
-from huikuan.core.db import make_engine, session_factory
+from huikuan.core.db import make_engine, session_factory, unit_of_work
 from huikuan.core.migrate import upgrade_to_head
 from huikuan.core.models import Company
 from huikuan.core.settings import Settings
@@ -20,6 +20,7 @@ from huikuan.demo import names
 from huikuan.demo.collections import demo_collections
 from huikuan.demo.credit import demo_credit
 from huikuan.demo.generator import DemoSpec, build_demo
+from huikuan.demo.reconciliation import demo_reconciliation
 from huikuan.users.models import User
 from huikuan.users.rules import Role
 from huikuan.users.service import create_user
@@ -101,6 +102,10 @@ def demo(
         history = demo_collections(
             session_factory(engine), actor=cli_actor(), company_id=company_id, as_of=day, seed=seed
         )
+        with unit_of_work(session_factory(engine)) as session:
+            reconciled = demo_reconciliation(
+                session, actor=cli_actor(), company_id=company_id, as_of=day, seed=seed
+            )
     finally:
         engine.dispose()
     typer.echo(
@@ -112,7 +117,9 @@ def demo(
         f"(as of {day.isoformat()}); {credit['assessed']} assessed and scored, {credit['orders']} open orders, "
         f"{credit['held']} customers on hold; collections: {history['runs']} daily runs, "
         f"{history['messages']} messages on the timelines, "
-        f"{history.get('desk_scenes', 0)} customers called or visited by the collector"
+        f"{history.get('desk_scenes', 0)} customers called or visited by the collector; "
+        f"reconciliation: {reconciled['statements']} statements, {reconciled['bank_lines']} bank "
+        f"lines ({reconciled['auto_applied']} applied, {reconciled['waiting']} to confirm)"
     )
 
 
