@@ -20,6 +20,8 @@ from huikuan.core.settings import Settings
 from huikuan.credit import orders
 from huikuan.customers.models import Customer
 from huikuan.ledger import service
+from huikuan.reconciliation import statements
+from huikuan.reconciliation.models import CustomerStatement
 from huikuan.users.rules import RIGHTS, Right, Role
 from huikuan.web.app import create_app
 from tests.actors import ACTOR
@@ -101,6 +103,14 @@ def shop(session: Session, company: Company) -> Company:
         schedule=plans.ScheduleRequest.equal(D(2024, 3, 1), 2), approved_by="credit_manager",
         agreed_on=D(2024, 2, 1),
     )  # fmt: skip
+    [statement] = statements.issue_statements(
+        session, actor=ACTOR, customer=a, start=D(2024, 1, 1), end=D(2024, 1, 31),
+        issued_on=D(2024, 2, 1),
+    )  # fmt: skip
+    statements.confirm_statement(
+        session, actor=ACTOR, company_id=company.id, statement_id=statement.id,
+        confirmed_by="王会计", confirmed_on=D(2024, 2, 5), signed_copy=("回执.pdf", b"%PDF-1.4"),
+    )  # fmt: skip
     session.commit()
     return company
 
@@ -130,6 +140,7 @@ def with_values(template: str, session: Session) -> str:
         "{code}": "C1", "{number}": "SO-1", "{strategy}": "standard", "{template}": "dunning_letter",
         "{language}": "zh", "{run_id}": str(run), "{action_id}": str(action), "{document_id}": str(document),
         "{dispute_id}": "1", "{plan_id}": str(session.scalar(select(PaymentPlan.id))),
+        "{statement_id}": str(session.scalar(select(CustomerStatement.id))), "{difference_id}": "1",
     }  # fmt: skip
     for name, value in values.items():
         template = template.replace(name, value)
@@ -178,6 +189,7 @@ def test_every_page_and_form_as_every_role(
         "{action_id}": str(session.scalar(select(CollectionAction.id))),
         "{document_id}": str(session.scalar(select(Document.id))), "{dispute_id}": "1",
         "{plan_id}": str(session.scalar(select(PaymentPlan.id))),
+        "{statement_id}": str(session.scalar(select(CustomerStatement.id))), "{difference_id}": "1",
     }  # fmt: skip
     rights, routes = documented_tables()
     with TestClient(create_app(Settings(database_url=database_url))) as client:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from huikuan.collections.models import Delivery
@@ -45,10 +45,14 @@ def list_statements(
     status: str | None = None,
     customer: str = "",
     statement_id: int | None = None,
+    end_from: dt.date | None = None,
+    end_to: dt.date | None = None,
     only: tuple[str, str] | None = None,
     limit: int = 500,
+    offset: int = 0,
 ) -> list[StatementRow]:
-    """Newest period first. ``only`` keeps the customers a user sees (column, value)."""
+    """Newest period first. ``end_from``..``end_to`` bound the period end; ``only`` keeps the
+    customers a user sees (column, value)."""
     open_count = (
         select(
             StatementDifference.statement_id,
@@ -71,16 +75,13 @@ def list_statements(
         .outerjoin(open_count, open_count.c.statement_id == CustomerStatement.id)
         .where(CustomerStatement.company_id == company_id)
     )
-    if status:
-        query = query.where(CustomerStatement.status == status)
-    if customer:
-        query = query.where(Customer.code == customer)
-    if statement_id is not None:
-        query = query.where(CustomerStatement.id == statement_id)
-    if only is not None:
-        query = query.where(getattr(Customer, only[0]) == only[1])
+    query = query.where(*_filters(status, customer, statement_id, end_from, end_to, only))
     rows = session.execute(
-        query.order_by(CustomerStatement.period_end.desc(), Customer.code).limit(limit)
+        query.order_by(
+            CustomerStatement.period_end.desc(), Customer.code, CustomerStatement.currency
+        )
+        .limit(limit)
+        .offset(offset)
     ).all()
     return [
         StatementRow(
@@ -105,6 +106,51 @@ def list_statements(
         )
         for s, code, name, delivery, open_ in rows
     ]
+
+
+def count_statements(
+    session: Session,
+    *,
+    company_id: int,
+    status: str | None = None,
+    customer: str = "",
+    end_from: dt.date | None = None,
+    end_to: dt.date | None = None,
+    only: tuple[str, str] | None = None,
+) -> int:
+    """How many statements ``list_statements`` would answer without a limit."""
+    query = (
+        select(func.count())
+        .select_from(CustomerStatement)
+        .join(Customer, Customer.id == CustomerStatement.customer_id)
+        .where(CustomerStatement.company_id == company_id)
+        .where(*_filters(status, customer, None, end_from, end_to, only))
+    )
+    return int(session.scalar(query) or 0)
+
+
+def _filters(
+    status: str | None,
+    customer: str,
+    statement_id: int | None,
+    end_from: dt.date | None,
+    end_to: dt.date | None,
+    only: tuple[str, str] | None,
+) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if status:
+        found.append(CustomerStatement.status == status)
+    if customer:
+        found.append(Customer.code == customer)
+    if statement_id is not None:
+        found.append(CustomerStatement.id == statement_id)
+    if end_from is not None:
+        found.append(CustomerStatement.period_end >= end_from)
+    if end_to is not None:
+        found.append(CustomerStatement.period_end <= end_to)
+    if only is not None:
+        found.append(getattr(Customer, only[0]) == only[1])
+    return found
 
 
 def differences(

@@ -35,7 +35,10 @@ from huikuan.core.settings import Settings
 from huikuan.credit.api import router as credit_router
 from huikuan.customers.api import router as customers_router
 from huikuan.ledger.api import router as ledger_router
+from huikuan.reconciliation.api import router as bank_router
+from huikuan.reconciliation.statement_api import router as statement_router
 from huikuan.web import (
+    bank_pages,
     collection_pages,
     credit_pages,
     customer_pages,
@@ -45,6 +48,7 @@ from huikuan.web import (
     ledger_pages,
     pages,
     plan_fee_pages,
+    statement_pages,
     worklist_pages,
 )
 from huikuan.web.i18n import LANG_COOKIE, Lang, localise, pick_lang
@@ -105,6 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(plan_fee_router)
     app.include_router(worklist_pages.router)
     app.include_router(worklist_router)
+    app.include_router(bank_pages.router)
+    app.include_router(bank_router)
+    app.include_router(statement_pages.router)
+    app.include_router(statement_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -36,6 +36,7 @@ from huikuan.web.desk_view import desk_context
 from huikuan.web.i18n import localise
 from huikuan.web.pages import TEMPLATES, _t, page_lang
 from huikuan.web.plan_fee_view import plan_fee_context
+from huikuan.web.statement_view import statement_context
 from huikuan.web.xlsx import xlsx_response
 
 router = APIRouter(include_in_schema=False)
@@ -136,6 +137,7 @@ def render_customer(
     request: Request, session: Session, principal: Principal, code: str, as_of: dt.date,
     lang: str | None = None, error: str | None = None, status: int = 200,
     desk_form: dict[str, str] | None = None, desk_error: str | None = None,
+    statement_form: dict[str, str] | None = None, statement_error: str | None = None,
 ) -> HTMLResponse:  # fmt: skip
     chosen = page_lang(principal, lang)
     customer = visible_customer(session, principal, code)
@@ -169,6 +171,11 @@ def render_customer(
     context.update(_collections(session, principal, customer, as_of))
     context.update(desk_context(session, principal, customer, as_of, desk_form or {}))
     context.update(plan_fee_context(session, principal, customer))
+    context.update(
+        statement_context(
+            session, principal, customer, as_of, chosen, statement_form, statement_error
+        )
+    )
     context["desk_error"] = localise(desk_error, chosen) if desk_error else None
     return TEMPLATES.TemplateResponse(request, "customer.html", context, status_code=status)
 
