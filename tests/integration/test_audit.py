@@ -158,3 +158,47 @@ def test_concurrent_writers_keep_one_unbroken_chain(postgres_url: str | None) ->
         assert seqs == list(range(1, 41))
         assert verify_chain(session, company_id=company_id) == []
     engine.dispose()
+
+
+def test_records_written_in_a_batch_are_those_written_one_by_one(
+    engine: Engine, session: Session, company: Company
+) -> None:
+    """A batch (``record_changes``, used for thousands of late-fee charges) writes the same
+    records and hashes as one call per change: two companies, same changes, same actor; the
+    records agree field by field and both chains verify, batches mixed with single calls."""
+    from huikuan.core.audit import Change, record_changes
+
+    other = create_company(session, code="twin", name="另一公司")
+    session.commit()
+    actor = Actor(name="mgr", source="pytest", at=dt.datetime(2026, 12, 1, 9, 0, 0, 123456))
+    changes = [
+        Change("late_fee_charge", n, "charge", after={"amount": 100 * n, "note": f"第{n}期"})
+        for n in range(1, 8)
+    ]
+    for change in changes:
+        record_change(
+            session, actor=actor, company_id=company.id, entity=change.entity,
+            entity_id=change.entity_id, action=change.action, after=change.after,
+        )  # fmt: skip
+    record_changes(session, actor=actor, company_id=other.id, changes=changes[:3])
+    record_change(
+        session, actor=actor, company_id=other.id, entity="late_fee_charge", entity_id=4,
+        action="charge", after=changes[3].after,
+    )  # fmt: skip
+    record_changes(session, actor=actor, company_id=other.id, changes=changes[4:])
+    session.commit()
+
+    def rows(company_id: int) -> list[tuple[object, ...]]:
+        return [
+            (r.seq, r.at, r.actor, r.entity, r.entity_id, r.action, r.before, r.after)
+            for r in session.scalars(
+                select(AuditRecord)
+                .where(AuditRecord.company_id == company_id)
+                .order_by(AuditRecord.seq)
+            )
+        ]
+
+    assert rows(other.id) == rows(company.id)
+    assert len(rows(other.id)) == 7
+    assert verify_chain(session, company_id=company.id) == []
+    assert verify_chain(session, company_id=other.id) == []

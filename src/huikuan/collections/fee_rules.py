@@ -151,6 +151,15 @@ def late_fee(
     return Fee(begin, end, days, average, exact, round_half_up(exact))
 
 
+def zero_from(history: Sequence[tuple[dt.date, int]]) -> dt.date | None:
+    """The first day from which the base stays 0 for good (the day after the last change, when
+    that change left nothing overdue), or None: no fee runs on or after that day."""
+    if not history:
+        return None
+    day, base = max(history)
+    return day + ONE_DAY if base <= 0 else None
+
+
 def month_end(day: dt.date) -> dt.date:
     return day.replace(day=month_calendar.monthrange(day.year, day.month)[1])
 

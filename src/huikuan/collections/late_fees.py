@@ -25,14 +25,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from huikuan.collections import fee_rules
 from huikuan.collections.models import Dispute, LateFeeCharge, PaymentPlan, PaymentPlanInvoice
 from huikuan.collections.rules import effective_due
-from huikuan.core.audit import Actor, record_change
+from huikuan.core.audit import Actor, Change, record_change, record_changes
 from huikuan.core.calendar import load_calendar
 from huikuan.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from huikuan.customers.models import Contract
@@ -82,13 +83,12 @@ def charge_late_fees(
     last month end on or before ``as_of`` that were not charged yet (see the module)."""
     through = fee_rules.last_closed_month_end(as_of)
     result = ChargeResult(through=through)
+    rated = (
+        Contract.company_id == company_id,
+        (Contract.late_fee_rate_per_day > 0) | (Contract.late_fee_rate_per_year > 0),
+    )
     contracts: dict[int, list[Contract]] = {}
-    for row in session.scalars(
-        select(Contract).where(
-            Contract.company_id == company_id,
-            (Contract.late_fee_rate_per_day > 0) | (Contract.late_fee_rate_per_year > 0),
-        )
-    ):
+    for row in session.scalars(select(Contract).where(*rated)):
         contracts.setdefault(row.customer_id, []).append(row)
     if not contracts:
         return result
@@ -96,7 +96,8 @@ def charge_late_fees(
         select(Invoice)
         .where(
             Invoice.company_id == company_id,
-            Invoice.customer_id.in_(list(contracts)),
+            # a subquery, not a list: PostgreSQL takes at most 65,535 parameters
+            Invoice.customer_id.in_(select(Contract.customer_id).where(*rated)),
             Invoice.status != InvoiceStatus.VOID.value,
             Invoice.due_date < through,
             (Invoice.open_amount > 0) | (Invoice.settled_on > Invoice.due_date),
@@ -134,13 +135,17 @@ def charge_late_fees(
         return result
     histories = _histories(session, company_id, [p[0] for p in planned], through)
     unpaid = _unpaid_fees(session, company_id, [p[0].id for p in planned if _compounds(p[1])])
+    batch: list[_NewCharge] = []
     for invoice, contract, first_day, start in planned:
         history, by_plan = histories[invoice.id]
         result.waived_by_plan += int(by_plan)
         rate = fee_rate(contract)
         assert rate is not None  # the contracts read all state a rate
+        quiet_from = fee_rules.zero_from(history)
         charged = 0
         for period_start, period_end in fee_rules.month_periods(start, through):
+            if quiet_from is not None and period_start >= quiet_from:
+                break  # the base stays 0 from here on: every later month's fee is 0
             fee = fee_rules.late_fee(
                 history,
                 start=period_start,
@@ -153,36 +158,75 @@ def charge_late_fees(
                 continue
             if rate.compound:
                 unpaid[invoice.id] = unpaid.get(invoice.id, 0) + fee.amount
-            charge = LateFeeCharge(
-                company_id=company_id,
-                customer_id=invoice.customer_id,
-                invoice_id=invoice.id,
-                period_start=fee.start,
-                period_end=fee.end,
-                days=fee.days,
-                base=fee.base,
-                rate=rate.text,
-                amount=fee.amount,
-                waived=0,
-            )
-            session.add(charge)
-            session.flush()
-            record_change(
-                session,
-                actor=actor,
-                company_id=company_id,
-                entity="late_fee_charge",
-                entity_id=charge.id,
-                action="charge",
-                after=_charge_facts(charge, invoice.number) | {"contract": contract.number},
-            )
+            charge = {
+                "company_id": company_id,
+                "customer_id": invoice.customer_id,
+                "invoice_id": invoice.id,
+                "period_start": fee.start,
+                "period_end": fee.end,
+                "days": fee.days,
+                "base": fee.base,
+                "rate": rate.text,
+                "amount": fee.amount,
+                "waived": 0,
+                "waiver_reason": "",
+                "waiver_approved_by": "",
+            }
+            batch.append(_NewCharge(charge, invoice.id, fee.end, invoice.number, contract.number))
             charged += 1
             result.amount += fee.amount
-            result.charged_ids.append(charge.id)
         if charged:
             result.invoices += 1
             result.charges += charged
+        if len(batch) >= WRITE_BATCH:
+            result.charged_ids += _write_charges(session, actor, company_id, batch)
+            batch = []
+    result.charged_ids += _write_charges(session, actor, company_id, batch)
     return result
+
+
+WRITE_BATCH = 5000  # charges written (and audited) per insert
+
+
+@dataclass(frozen=True, slots=True)
+class _NewCharge:
+    row: dict[str, object]  # the late_fee_charge row to insert
+    invoice_id: int
+    period_end: dt.date
+    invoice_number: str
+    contract_number: str
+
+
+def _write_charges(
+    session: Session, actor: Actor, company_id: int, batch: list[_NewCharge]
+) -> list[int]:
+    """Insert the charges in order, then one audit record each in the same order: the rows
+    and the chain of adding and recording them one by one, in a few statements. The new ids
+    are read back by the unique invoice and period end (SQLite cannot return them in order
+    from one multi-row insert)."""
+    if not batch:
+        return []
+    session.execute(insert(cast(Table, LateFeeCharge.__table__)), [c.row for c in batch])
+    found: dict[tuple[int, dt.date], int] = {}
+    for chunk in _chunks(sorted({c.invoice_id for c in batch})):
+        rows = session.execute(
+            select(LateFeeCharge.invoice_id, LateFeeCharge.period_end, LateFeeCharge.id).where(
+                LateFeeCharge.company_id == company_id, LateFeeCharge.invoice_id.in_(chunk)
+            )
+        )
+        found.update({(invoice_id, _as_date(end)): id_ for invoice_id, end, id_ in rows})
+    ids = [found[(c.invoice_id, c.period_end)] for c in batch]
+    changes = [
+        Change(
+            entity="late_fee_charge",
+            entity_id=charge_id,
+            action="charge",
+            after=_facts(c.row, c.invoice_number) | {"contract": c.contract_number},
+        )
+        for charge_id, c in zip(ids, batch, strict=True)
+    ]
+    record_changes(session, actor=actor, company_id=company_id, changes=changes)
+    return ids
 
 
 def _compounds(contract: Contract) -> bool:
@@ -385,19 +429,19 @@ def charged_fees(
     return {row[0]: (int(row[1] or 0), _as_date(row[2])) for row in rows}
 
 
+_FACTS = ("period_start", "period_end", "days", "base", "rate", "amount", "waived", "waiver_reason", "waiver_approved_by")  # fmt: skip
+
+
 def _charge_facts(charge: LateFeeCharge, invoice_number: str) -> dict[str, object]:
-    return {
-        "invoice": invoice_number,
-        "period_start": charge.period_start.isoformat(),
-        "period_end": charge.period_end.isoformat(),
-        "days": charge.days,
-        "base": charge.base,
-        "rate": charge.rate,
-        "amount": charge.amount,
-        "waived": charge.waived,
-        "waiver_reason": charge.waiver_reason,
-        "waiver_approved_by": charge.waiver_approved_by,
-    }
+    return _facts({key: getattr(charge, key) for key in _FACTS}, invoice_number)
+
+
+def _facts(charge: dict[str, object], invoice_number: str) -> dict[str, object]:
+    """What the audit trail keeps of a charge (a row of ``late_fee_charge``)."""
+    facts = {"invoice": invoice_number} | {key: charge[key] for key in _FACTS}
+    for key in ("period_start", "period_end"):
+        facts[key] = _as_date(charge[key]).isoformat()
+    return facts
 
 
 def _chunks(values: list[int], size: int = 1000) -> list[list[int]]:
