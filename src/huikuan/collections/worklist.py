@@ -39,6 +39,7 @@ from huikuan.ledger.models import Invoice, InvoiceStatus, Payment
 
 HABIT_LOOKBACK_DAYS = 548  # about eighteen months of payments and settled invoices
 RECENT_INVOICES = 3
+ID_CHUNK = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +136,11 @@ def worklist(
         if max_amount is not None and result.at_stake > max_amount:
             continue
         scored.append((customer_id, situation, result))
-    customers = {
-        c.id: c
-        for c in session.scalars(
-            select(Customer).where(Customer.id.in_([row[0] for row in scored]))
-        )
-    }
+    ids = [row[0] for row in scored]
+    customers: dict[int, Customer] = {}
+    for start in range(0, len(ids), ID_CHUNK):  # PostgreSQL takes at most 65,535 parameters
+        chunk = ids[start : start + ID_CHUNK]
+        customers.update((c.id, c) for c in session.scalars(select(Customer).where(Customer.id.in_(chunk))))  # fmt: skip
     scored.sort(key=lambda r: rules.rank_key(r[2].value, r[2].at_stake, customers[r[0]].code))
     kept = scored[:limit]
     habits = _habits(session, company_id, as_of, [row[0] for row in kept])
