@@ -447,9 +447,15 @@ def send_scheduled(
         )
         .order_by(Customer.code)
     ).all()
-    for schedule, customer in rows:
-        period = schedule_rules.latest_period(schedule.frequency, schedule.day, as_of)
-        if period.due_on < schedule.starts_on or _issued_for(session, customer, period.end):
+    due = [
+        (customer, period)
+        for schedule, customer in rows
+        if (period := schedule_rules.latest_period(schedule.frequency, schedule.day, as_of)).due_on
+        >= schedule.starts_on
+    ]
+    issued = _issued_since(session, company_id, min((p.end for _, p in due), default=as_of))
+    for customer, period in due:
+        if (customer.id, period.end) in issued:
             continue
         for statement in issue_statements(
             session, actor=actor, customer=customer, start=period.start, end=period.end,
@@ -468,14 +474,21 @@ def send_scheduled(
     return run
 
 
-def _issued_for(session: Session, customer: Customer, end: dt.date) -> bool:
-    return (
-        session.scalar(
-            select(func.count()).where(
-                CustomerStatement.company_id == customer.company_id,
-                CustomerStatement.customer_id == customer.id,
-                CustomerStatement.period_end == end,
+def _issued_since(
+    session: Session, company_id: int, first_end: dt.date
+) -> set[tuple[int, dt.date]]:
+    """(customer, period end) of the statements issued for periods ending on or after
+    ``first_end``: one query for the whole schedule list."""
+    return {
+        (customer_id, _as_date(end))
+        for customer_id, end in session.execute(
+            select(CustomerStatement.customer_id, CustomerStatement.period_end).where(
+                CustomerStatement.company_id == company_id,
+                CustomerStatement.period_end >= first_end,
             )
         )
-        or 0
-    ) > 0
+    }
+
+
+def _as_date(value: object) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
