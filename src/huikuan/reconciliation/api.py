@@ -29,11 +29,15 @@ from huikuan.customers.models import Customer
 from huikuan.ledger.models import Invoice
 from huikuan.reconciliation.bank_files import FIELD_NAMES
 from huikuan.reconciliation.bank_import import BankImport, import_bank_statement
-from huikuan.reconciliation.bank_queries import LineView, bank_lines, preview_statement
+from huikuan.reconciliation.bank_queries import (
+    LineView,
+    QueueCandidate,
+    bank_lines,
+    preview_statement,
+)
 from huikuan.reconciliation.matching import MatchRun, apply_line, match_waiting, undo_line
 from huikuan.reconciliation.matching_rules import Reason
 from huikuan.reconciliation.models import BankLine, MatchSuggestion
-from huikuan.reconciliation.queue import QueueCandidate
 from huikuan.users.rules import Right
 from huikuan.web.deps import Principal, SessionDep, require, visible_customer
 from huikuan.web.schemas import ERROR_RESPONSES, PageMeta

@@ -15,16 +15,17 @@ from sqlalchemy.orm import Session
 
 from huikuan.core.errors import InvalidInput
 from huikuan.customers.models import Customer
+from huikuan.ledger.models import Invoice
 from huikuan.reconciliation.bank_files import read_bank_file
 from huikuan.reconciliation.bank_import import BankImport
 from huikuan.reconciliation.bank_lines import BankLine as FileLine
 from huikuan.reconciliation.bank_lines import BankStatement as FileStatement
 from huikuan.reconciliation.bank_lines import line_keys
 from huikuan.reconciliation.matching_rules import Reason
-from huikuan.reconciliation.models import BankLine
-from huikuan.reconciliation.queue import STATUSES, WAITING_STATUSES, QueueCandidate
-from huikuan.reconciliation.queue import _candidates as queue_candidates
+from huikuan.reconciliation.models import BankLine, MatchSuggestion
 
+WAITING_STATUSES = ("suggested", "unknown")
+STATUSES = ("new", "suggested", "unknown", "applied", "outgoing")
 # The lists a clerk picks from: the waiting lines (the queue), one status, or every line.
 STATUS_FILTERS: dict[str, tuple[str, ...]] = {
     "waiting": WAITING_STATUSES,
@@ -32,6 +33,19 @@ STATUS_FILTERS: dict[str, tuple[str, ...]] = {
     "all": STATUSES,
 }
 CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCandidate:
+    rank: int
+    customer_id: int
+    customer_code: str
+    customer_name: str
+    allocations: tuple[tuple[str, int], ...]  # (invoice number, fen)
+    invoice_ids: tuple[int, ...]
+    unapplied: int
+    confidence: float
+    reasons: tuple[Reason, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +172,7 @@ def bank_lines(
     waiting = [line.id for line, _, _ in found if line.status in WAITING_STATUSES]
     candidates: dict[int, list[QueueCandidate]] = {}
     for start in range(0, len(waiting), CHUNK):  # an export holds every waiting line
-        candidates.update(queue_candidates(session, company_id, waiting[start : start + CHUNK]))
+        candidates.update(line_candidates(session, company_id, waiting[start : start + CHUNK]))
     rows = tuple(_view(line, code, name, candidates.get(line.id, [])) for line, code, name in found)
     return LinePage(int(total), int(amount), rows)
 
@@ -192,3 +206,39 @@ def status_counts(session: Session, *, company_id: int) -> dict[str, tuple[int, 
         )
         for name, statuses in STATUS_FILTERS.items()
     }
+
+
+def line_candidates(
+    session: Session, company_id: int, line_ids: list[int]
+) -> dict[int, list[QueueCandidate]]:
+    if not line_ids:
+        return {}
+    rows = session.execute(
+        select(MatchSuggestion, Customer.code, Customer.name)
+        .join(Customer, Customer.id == MatchSuggestion.customer_id)
+        .where(MatchSuggestion.company_id == company_id, MatchSuggestion.bank_line_id.in_(line_ids))
+        .order_by(MatchSuggestion.bank_line_id, MatchSuggestion.rank)
+    ).all()
+    parsed = [(s, code, name, json.loads(s.allocations)) for s, code, name in rows]
+    invoice_ids = {invoice_id for *_, allocations in parsed for invoice_id, _ in allocations}
+    numbers = dict(
+        session.execute(
+            select(Invoice.id, Invoice.number).where(Invoice.id.in_(list(invoice_ids)))
+        ).all()
+    )
+    found: dict[int, list[QueueCandidate]] = {}
+    for suggestion, code, name, allocations in parsed:
+        found.setdefault(suggestion.bank_line_id, []).append(
+            QueueCandidate(
+                suggestion.rank,
+                suggestion.customer_id,
+                code,
+                name,
+                tuple((numbers.get(i, str(i)), a) for i, a in allocations),
+                tuple(i for i, _ in allocations),
+                suggestion.unapplied,
+                suggestion.confidence,
+                tuple(Reason(c, zh, en) for c, zh, en in json.loads(suggestion.reasons)),
+            )
+        )
+    return found

@@ -26,8 +26,8 @@ from huikuan.core.money import format_amount, parse_amount
 from huikuan.core.tabular import parse_overrides
 from huikuan.customers.service import get_customer
 from huikuan.ledger.models import Invoice
-from huikuan.reconciliation import queue
 from huikuan.reconciliation.bank_import import import_bank_statement
+from huikuan.reconciliation.bank_queries import STATUS_FILTERS, bank_lines
 from huikuan.reconciliation.matching import MatchRun, apply_line, match_waiting, undo_line
 
 bank_app: typer.Typer = typer.Typer(
@@ -120,20 +120,25 @@ def bank_match(
 @bank_app.command("queue")
 def bank_queue(
     status: Annotated[
-        str | None, typer.Option("--status", help="suggested, unknown, applied, outgoing")
-    ] = None,
+        str, typer.Option("--status", help=f"one of {', '.join(STATUS_FILTERS)}")
+    ] = "waiting",
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
     db: DbOption = None,
     company: CompanyOption = None,
 ) -> None:
     """Lines waiting for a clerk, with their best candidates and why. 待确认流水"""
-    with transaction(db) as session:
-        co = resolve_company(session, company)
-        page = queue.waiting_lines(session, company_id=co.id, status=status, limit=limit)
+    try:
+        with transaction(db) as session:
+            co = resolve_company(session, company)
+            page = bank_lines(session, company_id=co.id, status=status, limit=limit)
+    except HuikuanError as exc:
+        report_errors(exc)
+        return
     for row in page.rows:
         typer.echo(
             f"#{row.id:<6} {row.booked_on} {format_amount(row.amount):>16} {row.status:<9} "
             f"{row.payer_name or '-'} | {row.remittance or '-'}"
+            + (f" → {row.customer_code} ({row.decided_by})" if row.customer_code else "")
         )
         for candidate in row.candidates:
             invoices = ", ".join(f"{n} {format_amount(a)}" for n, a in candidate.allocations)
@@ -142,7 +147,7 @@ def bank_queue(
                 f"    {candidate.rank}. {candidate.customer_code} {candidate.customer_name} "
                 f"{candidate.confidence:.0%}: {invoices or '余额挂账 unapplied'} ({why})"
             )
-    typer.echo(f"共 {page.total} 笔 / {page.total} lines")
+    typer.echo(f"共 {page.total} 笔 / {page.total} lines, {format_amount(page.amount)}")
 
 
 @bank_app.command("apply")
