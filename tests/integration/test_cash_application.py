@@ -15,14 +15,23 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from huikuan.core.audit import Actor
+from huikuan.core.audit import Actor, AuditRecord, verify_chain
+from huikuan.core.company import create_company
 from huikuan.core.db import unit_of_work
 from huikuan.core.errors import Conflict, InvalidInput
 from huikuan.core.models import Company
 from huikuan.customers.models import Customer
-from huikuan.ledger.models import Invoice, Payment
+from huikuan.ledger.models import Allocation, Invoice, LedgerDay, Payment
+from huikuan.ledger.service import NewPayment, record_payments
+from huikuan.reconciliation import matching_rules as rules
 from huikuan.reconciliation.bank_import import import_bank_statement
-from huikuan.reconciliation.matching import apply_line, match_waiting, undo_line
+from huikuan.reconciliation.matching import (
+    apply_line,
+    incoming,
+    load_book,
+    match_waiting,
+    undo_line,
+)
 from huikuan.reconciliation.models import BankLine, MatchSuggestion, PayerAlias
 from tests.integration.collection_builders import bill, debtor
 
@@ -133,6 +142,155 @@ def test_sure_lines_are_applied_to_the_fen_and_the_rest_wait_with_reasons(
         assert "reference" in {code for code, _, _ in json.loads(applied.reasons)}
         waiting = line_of(session, "宁波甬江塑料制品厂", 500_00)
         assert waiting.status in ("suggested", "unknown")
+
+
+def written(session: Session, company_id: int) -> dict[str, list[object]]:
+    """What applying lines wrote for a company, with its own ids replaced by their order (two
+    companies get different ids for the same facts) and invoices by their numbers."""
+    lines = {
+        line_id: n
+        for n, line_id in enumerate(
+            session.scalars(
+                select(BankLine.id).where(BankLine.company_id == company_id).order_by(BankLine.id)
+            )
+        )
+    }
+    payments = {
+        payment_id: n
+        for n, payment_id in enumerate(
+            session.scalars(
+                select(Payment.id).where(Payment.company_id == company_id).order_by(Payment.id)
+            )
+        )
+    }
+    numbers = dict(
+        session.execute(
+            select(Invoice.id, Invoice.number).where(Invoice.company_id == company_id)
+        ).all()
+    )
+    codes = dict(
+        session.execute(
+            select(Customer.id, Customer.code).where(Customer.company_id == company_id)
+        ).all()
+    )
+
+    def line_key(import_key: str | None) -> str:  # bank-line:<line id>:<application>
+        _, line_id, application = (import_key or "::").split(":")
+        return f"bank-line:{lines.get(int(line_id or 0))}:{application}"
+
+    def audit_facts(entity: str, entity_id: str, after: str) -> tuple[object, ...]:
+        facts = json.loads(after)
+        if "payment" in facts:
+            facts["payment"] = payments[facts["payment"]]
+        number = payments[int(entity_id)] if entity == "payment" else lines[int(entity_id)]
+        return (entity, number, json.dumps(facts, sort_keys=True, ensure_ascii=False))
+
+    return {
+        "payments": [
+            (payments[p.id], codes[p.customer_id], p.received_on, p.amount, p.currency, p.method,
+             p.reference, p.payer_name, p.unapplied_amount, p.reversed_on,
+             line_key(p.import_key))
+            for p in session.scalars(select(Payment).where(Payment.company_id == company_id))
+        ],
+        "allocations": sorted(
+            (numbers[a.invoice_id], payments[a.payment_id or 0], a.amount, a.effective_on)
+            for a in session.scalars(select(Allocation).where(Allocation.company_id == company_id))
+        ),
+        "invoices": sorted(
+            (i.number, i.open_amount, i.status, i.settled_on)
+            for i in session.scalars(select(Invoice).where(Invoice.company_id == company_id))
+        ),
+        "days": sorted(
+            (d.currency, d.day, d.invoiced, d.applied)
+            for d in session.scalars(select(LedgerDay).where(LedgerDay.company_id == company_id))
+        ),
+        "lines": sorted(
+            (lines[line.id], line.status, codes.get(line.customer_id or 0),
+             payments.get(line.payment_id or 0), line.decided_by, line.confidence, line.reasons,
+             line.applications)
+            for line in session.scalars(
+                select(BankLine).where(BankLine.company_id == company_id, BankLine.status == "applied")
+            )
+        ),
+        "audit": sorted(
+            audit_facts(r.entity, r.entity_id, r.after)
+            for r in session.scalars(
+                select(AuditRecord).where(
+                    AuditRecord.company_id == company_id,
+                    AuditRecord.entity.in_(["payment", "bank_line"]),
+                )
+            )
+        ),
+    }  # fmt: skip
+
+
+def test_the_run_writes_for_its_sure_lines_what_applying_each_by_hand_writes(
+    factory: sessionmaker[Session], company: Company
+) -> None:
+    """The run applies its automatic lines together (one ledger call, audit records at once);
+    the payments, allocations, balances, day totals, lines and audit records are those that
+    ``apply_line`` writes for each line in turn."""
+    with unit_of_work(factory) as session:
+        by_hand = create_company(session, code="byhand", name="逐笔核销公司")
+    for each in (company, by_hand):
+        ledger(factory, each)
+        imported(factory, each, FIRST, "icbc-a.csv")
+        imported(factory, each, SECOND, "icbc-b.csv")
+    assert matched(factory, company).auto == 3
+    with unit_of_work(factory) as session:
+        book = load_book(session, company_id=by_hand.id)
+        waiting = session.scalars(
+            select(BankLine)
+            .where(BankLine.company_id == by_hand.id, BankLine.amount > 0)
+            .order_by(BankLine.booked_on, BankLine.id)
+        ).all()
+        for line in waiting:
+            found = rules.candidates(incoming(line), book.references, book.names, book.items)
+            decision = rules.decide(incoming(line), found)
+            if decision.kind == "auto" and decision.chosen is not None:
+                apply_line(
+                    session, actor=CLERK, company_id=by_hand.id, line_id=line.id,
+                    customer_id=decision.chosen.customer_id,
+                    allocations=decision.chosen.allocations,
+                    confidence=decision.chosen.confidence, reasons=decision.chosen.reasons,
+                    by="auto",
+                )  # fmt: skip
+    with factory() as session:
+        together, one_by_one = written(session, company.id), written(session, by_hand.id)
+        # each line: the payment created, its allocations, the line applied
+        assert len(together["payments"]) == 3 and len(together["audit"]) == 3 * 3
+        assert together == one_by_one
+        assert verify_chain(session, company_id=company.id) == []
+
+
+def test_payments_recorded_together_are_refused_together_when_one_does_not_fit(
+    factory: sessionmaker[Session], company: Company
+) -> None:
+    ledger(factory, company)
+    with factory() as session:
+        customers = dict(session.execute(select(Customer.code, Customer.id)).all())
+        invoice_id = session.scalars(
+            select(Invoice.id).where(Invoice.number == "INV-2024-0102")
+        ).one()  # 50,000.00 of C001
+
+    def record(*payments: tuple[str, int]) -> None:
+        with unit_of_work(factory) as session:
+            record_payments(
+                session, actor=CLERK, company_id=company.id,
+                payments=[
+                    NewPayment(session.get_one(Customer, customers[code]), D(2024, 3, 20), amount,
+                               ((invoice_id, amount),))
+                    for code, amount in payments
+                ],
+            )  # fmt: skip
+
+    with pytest.raises(Conflict, match="over-allocation"):  # 30,000 + 30,000 > 50,000 open
+        record(("C001", 30_000_00), ("C001", 30_000_00))
+    with pytest.raises(InvalidInput, match="belongs to another customer"):
+        record(("C001", 10_000_00), ("C002", 10_000_00))
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Payment)) == 0
+        assert open_amounts(session)["INV-2024-0102"] == 50_000_00
 
 
 def test_a_clerk_confirms_a_waiting_line_and_the_payer_name_is_learned(
@@ -276,6 +434,49 @@ def test_two_clerks_applying_the_same_line_at_once_record_one_payment(
             )
             == 1
         )
+
+
+def test_a_clerk_confirming_a_line_while_the_run_holds_it_waits_and_then_applies_it(
+    backend: str, factory: sessionmaker[Session], company: Company
+) -> None:
+    """The run locks the lines it reads: a clerk confirming one meanwhile waits for the run to
+    commit, then applies it; the run's suggestions for it do not overwrite the clerk's work."""
+    if backend != "postgresql":
+        pytest.skip("row locks are what is tested; SQLite lets one writer at a time anyway")
+    ledger(factory, company)
+    imported(factory, company, FIRST, "icbc-a.csv")
+    with factory() as session:
+        line_id = line_of(session, "宁波甬江塑料制品厂", 500_00).id  # the run leaves it waiting
+        customer_id = session.scalars(select(Customer.id).where(Customer.code == "C004")).one()
+        invoice_id = session.scalars(
+            select(Invoice.id).where(Invoice.number == "INV-2024-0120")
+        ).one()
+    deciding = threading.Event()
+
+    def run() -> None:
+        def progress(done: int, total: int) -> None:
+            deciding.set()  # the lines are read and locked: the clerk tries now
+            threading.Event().wait(0.5)  # and gets as far as the lock
+
+        with unit_of_work(factory) as session:
+            match_waiting(session, actor=CLERK, company_id=company.id, progress=progress)
+
+    def clerk() -> None:
+        deciding.wait(timeout=10)
+        with unit_of_work(factory) as session:
+            apply_line(
+                session, actor=CLERK, company_id=company.id, line_id=line_id,
+                customer_id=customer_id, allocations=[(invoice_id, 500_00)], by=CLERK.name,
+            )  # fmt: skip
+
+    assert run_together([run, clerk]) == []
+    with factory() as session:
+        line = session.get_one(BankLine, line_id)
+        assert (line.status, line.decided_by) == ("applied", CLERK.name)
+        assert line.payment_id is not None
+        assert open_amounts(session)["INV-2024-0120"] == 500_00
+        suggestions = select(func.count()).where(MatchSuggestion.bank_line_id == line_id)
+        assert session.scalar(suggestions) == 0
 
 
 def test_the_bank_commands(

@@ -143,6 +143,18 @@ def test_a_number_without_its_prefix_counts_only_when_one_open_number_fits() -> 
     assert found_ids(ReferenceIndex(twins), "FP 2024 00123") == [2]
 
 
+def test_a_number_without_its_prefix_finds_the_invoice_its_own_order_is_numbered_like() -> None:
+    # The demo's numbering: INV-2026-0012345 for order SO-2026-0012345, the same digits.
+    own = item(1, 100, number="INV-2026-0012345", order="SO-2026-0012345")
+    assert found_ids(ReferenceIndex([own]), "付2026-0012345货款") == [1]
+    assert found_ids(ReferenceIndex([own]), "支付20260012345号发票") == [1]
+    refs = ReferenceIndex([own]).find_references("2026 0012345")
+    assert [(r.kind, r.number) for r in refs] == [("invoice", "INV-2026-0012345")]
+    # When the order has another invoice too, the digits may mean either: not found.
+    sibling = item(2, 200, number="INV-2026-0012346", order="SO-2026-0012345")
+    assert found_ids(ReferenceIndex([own, sibling]), "2026-0012345") == []
+
+
 def test_another_letter_prefix_is_another_series_not_our_invoice() -> None:
     assert found_ids(ReferenceIndex(BOOKS), "PO-2024-00123") == []
 
@@ -352,6 +364,20 @@ def test_name_and_the_sum_of_several_invoices_are_applied_automatically() -> Non
     assert decision.chosen is not None
     assert decision.chosen.allocations == ((1, 30000), (3, 70000))
     assert codes(decision.chosen) == ["name_exact", "amount_sum"]
+
+
+def test_one_invoice_is_found_among_all_open_items_and_sums_among_the_oldest_only() -> None:
+    # A retail chain with twenty open invoices pays this month's, not one of the oldest twelve.
+    items = [item(i, 10000 + i, due=D(2024, 1, i)) for i in range(1, 21)]
+    decision = decided(line(10020, "杭州顺达建材有限公司"), items)
+    assert decision.kind == "auto"
+    assert decision.chosen is not None and decision.chosen.allocations == ((20, 10020),)
+    # Invoices summing to the amount are looked for among the oldest twelve only.
+    summed = decided(line(10019 + 10020, "杭州顺达建材有限公司"), items).chosen
+    assert summed is not None and summed.allocations == ()  # the money waits on the customer
+    # An old invoice of the same amount makes the line ambiguous: a person chooses.
+    twin = [*items, item(21, 10020, due=D(2023, 12, 1))]
+    assert decided(line(10020, "杭州顺达建材有限公司"), twin).kind == "suggest"
 
 
 def test_a_bank_fee_deducted_leaves_the_fee_open_on_the_invoice_and_asks_a_person() -> None:

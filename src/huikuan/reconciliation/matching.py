@@ -13,11 +13,18 @@ each waiting line and for what, and then:
 Two lines in one run that claim the same invoice beyond what is open are both left to a clerk.
 A line a person undid is never applied automatically again.
 
-``apply_line`` is the one way a line becomes a payment (automatic or by a clerk): it locks the
-line row (``SELECT … FOR UPDATE``) and refuses a line already applied, so two clerks confirming
-the same line at once record exactly one payment; the payment's ``import_key`` names the line
-and its application count, a second guard in the database. ``undo_line`` reverses the payment
-(the ledger keeps both) and puts the line back in the queue.
+Every line is decided first (the book is read once and does not change while deciding), then
+the run writes: the automatic lines' payments through one ``ledger.record_payments`` and their
+audit records at once, then the waiting lines' suggestions in a few statements, so that a bank
+file of 10,000 lines is applied in seconds (see docs/BENCHMARKS.md). The run locks the lines it
+reads (``SELECT … FOR UPDATE``): a clerk applying one of them meanwhile waits, then finds it
+applied or waiting with fresh suggestions.
+
+``apply_line`` is how a clerk turns one line into a payment, and it writes exactly what the run
+writes for an automatic line: it locks the line row and refuses a line already applied, so two
+clerks confirming the same line at once record exactly one payment; the payment's
+``import_key`` names the line and its application count, a second guard in the database.
+``undo_line`` reverses the payment (the ledger keeps both) and puts the line back in the queue.
 """
 
 from __future__ import annotations
@@ -30,17 +37,18 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from huikuan.core.audit import Actor, record_change
+from huikuan.core.audit import Actor, Change, record_change, record_changes
 from huikuan.core.errors import Conflict, InvalidInput, NotFound
 from huikuan.credit.blacklist_rules import split_aliases
 from huikuan.customers.models import Customer
 from huikuan.ledger import service as ledger
-from huikuan.ledger.models import Invoice
+from huikuan.ledger.models import Invoice, Payment
 from huikuan.reconciliation import matching_rules as rules
 from huikuan.reconciliation.models import BankLine, MatchSuggestion, PayerAlias
 
 WAITING = ("new", "suggested", "unknown")
 AUTO = "auto"
+CHUNK = 1000  # ids per IN (...) list and rows per insert
 
 
 @dataclass(slots=True)
@@ -137,12 +145,16 @@ def match_waiting(
     )
     if line_ids is not None:
         query = query.where(BankLine.id.in_(list(line_ids)))
+    if not dry_run:  # a clerk confirming one of them meanwhile waits for the run to commit
+        query = query.with_for_update()
     lines = list(session.scalars(query.order_by(BankLine.booked_on, BankLine.id)))
     run = MatchRun(lines=len(lines))
     if not lines:
         return run
     book = load_book(session, company_id=company_id)
     still_open = {i.invoice_id: i.open_amount for group in book.items.values() for i in group}
+    chosen: list[tuple[BankLine, rules.Candidate]] = []
+    waiting: list[tuple[BankLine, str, tuple[rules.Candidate, ...]]] = []
     for done, line in enumerate(lines, start=1):
         found = rules.candidates(incoming(line), book.references, book.names, book.items, settings)
         decision = rules.decide(incoming(line), found, settings)
@@ -156,25 +168,16 @@ def match_waiting(
                 still_open[invoice_id] -= amount
             run.auto += 1
             run.applied_amount += line.amount
-            if not dry_run:
-                apply_line(
-                    session,
-                    actor=actor,
-                    company_id=company_id,
-                    line_id=line.id,
-                    customer_id=decision.chosen.customer_id,
-                    allocations=decision.chosen.allocations,
-                    confidence=decision.chosen.confidence,
-                    reasons=decision.chosen.reasons,
-                    by=AUTO,
-                )
+            chosen.append((line, decision.chosen))
         else:
             run.suggested += kind == "suggest"
             run.unknown += kind == "unknown"
-            if not dry_run:
-                _wait(session, line, "suggested" if kind == "suggest" else "unknown", decision.top)
+            waiting.append((line, "suggested" if kind == "suggest" else "unknown", decision.top))
         if progress and (done % 500 == 0 or done == len(lines)):
             progress(done, len(lines))
+    if not dry_run:
+        _apply_chosen(session, actor, company_id, chosen, book.numbers)
+        _wait(session, company_id, waiting)
     return run
 
 
@@ -184,11 +187,80 @@ def _fits(candidate: rules.Candidate | None, still_open: dict[int, int]) -> bool
     )
 
 
-def _wait(session: Session, line: BankLine, status: str, top: Iterable[rules.Candidate]) -> None:
-    session.execute(delete(MatchSuggestion).where(MatchSuggestion.bank_line_id == line.id))
+def _apply_chosen(
+    session: Session,
+    actor: Actor,
+    company_id: int,
+    chosen: Sequence[tuple[BankLine, rules.Candidate]],
+    numbers: dict[int, str],
+) -> None:
+    """The automatic lines applied together: what ``apply_line`` does for each, with their
+    payments recorded by one ``record_payments`` and their audit records written at once. The
+    lines were locked when they were read; the ledger locks the invoices."""
+    if not chosen:
+        return
+    customers = _customers(session, company_id, {c.customer_id for _, c in chosen})
+    for line, candidate in chosen:
+        _check_allocations(line, candidate.allocations)
+    payments = ledger.record_payments(
+        session,
+        actor=actor,
+        company_id=company_id,
+        payments=[
+            _new_payment(line, customers[candidate.customer_id], candidate.allocations)
+            for line, candidate in chosen
+        ],
+    )
+    changes = []
+    for (line, candidate), payment in zip(chosen, payments, strict=True):
+        applied = [(numbers[invoice_id], amount) for invoice_id, amount in candidate.allocations]
+        facts = _mark_applied(
+            line, customers[candidate.customer_id], payment, applied, AUTO,
+            candidate.confidence, candidate.reasons,
+        )  # fmt: skip
+        changes.append(Change("bank_line", line.id, "apply", after=facts))
+    _delete_suggestions(session, [line.id for line, _ in chosen])
+    record_changes(session, actor=actor, company_id=company_id, changes=changes)
+
+
+def _customers(session: Session, company_id: int, ids: set[int]) -> dict[int, Customer]:
+    wanted = sorted(ids)
+    found: dict[int, Customer] = {}
+    for start in range(0, len(wanted), CHUNK):
+        found.update(
+            (customer.id, customer)
+            for customer in session.scalars(
+                select(Customer).where(
+                    Customer.company_id == company_id,
+                    Customer.id.in_(wanted[start : start + CHUNK]),
+                )
+            )
+        )
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise NotFound(f"没有客户 {missing[0]} / no customer {missing[0]}")
+    return found
+
+
+def _delete_suggestions(session: Session, line_ids: Sequence[int]) -> None:
+    for start in range(0, len(line_ids), CHUNK):
+        session.execute(
+            delete(MatchSuggestion).where(
+                MatchSuggestion.bank_line_id.in_(line_ids[start : start + CHUNK])
+            )
+        )
+
+
+def _wait(
+    session: Session,
+    company_id: int,
+    waiting: Sequence[tuple[BankLine, str, tuple[rules.Candidate, ...]]],
+) -> None:
+    """The lines left to a clerk: their best candidates stored (in place of any before)."""
+    _delete_suggestions(session, [line.id for line, _, _ in waiting])
     rows = [
         {
-            "company_id": line.company_id,
+            "company_id": company_id,
             "bank_line_id": line.id,
             "rank": rank,
             "customer_id": candidate.customer_id,
@@ -197,11 +269,13 @@ def _wait(session: Session, line: BankLine, status: str, top: Iterable[rules.Can
             "confidence": round(candidate.confidence, 4),
             "reasons": reasons_json(candidate.reasons),
         }
+        for line, _, top in waiting
         for rank, candidate in enumerate(top, start=1)
     ]
-    if rows:
-        session.execute(insert(MatchSuggestion), rows)
-    line.status = status
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(MatchSuggestion), rows[start : start + CHUNK])
+    for line, status, _ in waiting:
+        line.status = status
 
 
 def reasons_json(reasons: Iterable[rules.Reason]) -> str:
@@ -242,28 +316,24 @@ def apply_line(
     if customer is None or customer.company_id != company_id:
         raise NotFound(f"没有客户 {customer_id} / no customer {customer_id}")
     numbers, amounts = _allocations(session, company_id, customer, line, allocations)
+    new = _new_payment(line, customer, allocations)
     payment = ledger.record_payment(
         session,
         actor=actor,
         company_id=company_id,
         customer=customer,
-        received_on=line.booked_on,
-        amount=line.amount,
-        currency=line.currency,
-        reference=(line.bank_reference or line.remittance)[:120],
-        payer_name=line.payer_name,
+        received_on=new.received_on,
+        amount=new.amount,
+        currency=new.currency,
+        reference=new.reference,
+        payer_name=new.payer_name,
         invoice_numbers=numbers,
         amounts=amounts,
         apply=bool(numbers),
-        import_key=f"bank-line:{line.id}:{line.applications + 1}",
+        import_key=new.import_key,
     )
-    line.status = "applied"
-    line.customer_id = customer.id
-    line.payment_id = payment.id
-    line.decided_by = by
-    line.confidence = confidence
-    line.reasons = reasons_json(reasons)
-    line.applications += 1
+    applied = list(zip(numbers, amounts, strict=True))
+    facts = _mark_applied(line, customer, payment, applied, by, confidence, reasons)
     session.execute(delete(MatchSuggestion).where(MatchSuggestion.bank_line_id == line.id))
     if learn_payer:
         learn_alias(session, actor=actor, line=line, customer=customer)
@@ -274,18 +344,65 @@ def apply_line(
         entity="bank_line",
         entity_id=line.id,
         action="apply",
-        after={
-            "by": by,
-            "customer": customer.code,
-            "payment": payment.id,
-            "amount": line.amount,
-            "applied": [[n, a] for n, a in zip(numbers, amounts, strict=True)],
-            "unapplied": line.amount - sum(amounts),
-            "confidence": confidence,
-            "reasons": [r.code for r in reasons],
-        },
+        after=facts,
     )
     return line
+
+
+def _new_payment(
+    line: BankLine, customer: Customer, allocations: Sequence[tuple[int, int]]
+) -> ledger.NewPayment:
+    """The payment a line becomes; its import key names the line and its application count."""
+    return ledger.NewPayment(
+        customer=customer,
+        received_on=line.booked_on,
+        amount=line.amount,
+        applications=tuple(allocations),
+        currency=line.currency,
+        reference=(line.bank_reference or line.remittance)[:120],
+        payer_name=line.payer_name,
+        import_key=f"bank-line:{line.id}:{line.applications + 1}",
+    )
+
+
+def _mark_applied(
+    line: BankLine,
+    customer: Customer,
+    payment: Payment,
+    applied: Sequence[tuple[str, int]],
+    by: str,
+    confidence: float | None,
+    reasons: Sequence[rules.Reason],
+) -> dict[str, object]:
+    """The line marked applied as ``payment``; what its audit record says."""
+    line.status = "applied"
+    line.customer_id = customer.id
+    line.payment_id = payment.id
+    line.decided_by = by
+    line.confidence = confidence
+    line.reasons = reasons_json(reasons)
+    line.applications += 1
+    return {
+        "by": by,
+        "customer": customer.code,
+        "payment": payment.id,
+        "amount": line.amount,
+        "applied": [[number, amount] for number, amount in applied],
+        "unapplied": line.amount - sum(amount for _, amount in applied),
+        "confidence": confidence,
+        "reasons": [r.code for r in reasons],
+    }
+
+
+def _check_allocations(line: BankLine, allocations: Sequence[tuple[int, int]]) -> None:
+    """Positive amounts, each invoice once, no more than the line brings."""
+    ids = [invoice_id for invoice_id, _ in allocations]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("同一发票出现两次 / the same invoice twice")
+    if any(amount <= 0 for _, amount in allocations):
+        raise InvalidInput("核销金额必须大于零 / every amount applied must be positive")
+    if sum(amount for _, amount in allocations) > line.amount:
+        raise InvalidInput("核销合计超过到账金额 / the amounts applied exceed the money received")
 
 
 def _allocations(
@@ -297,13 +414,8 @@ def _allocations(
 ) -> tuple[list[str], list[int]]:
     """Invoice numbers and amounts, checked: the customer's invoices, positive amounts, each
     invoice once, no more than the line brings (the ledger refuses more than is open)."""
+    _check_allocations(line, allocations)
     ids = [invoice_id for invoice_id, _ in allocations]
-    if len(set(ids)) != len(ids):
-        raise InvalidInput("同一发票出现两次 / the same invoice twice")
-    if any(amount <= 0 for _, amount in allocations):
-        raise InvalidInput("核销金额必须大于零 / every amount applied must be positive")
-    if sum(amount for _, amount in allocations) > line.amount:
-        raise InvalidInput("核销合计超过到账金额 / the amounts applied exceed the money received")
     found = dict(
         session.execute(
             select(Invoice.id, Invoice.number).where(

@@ -110,7 +110,7 @@ class MatchSettings:
     auto_threshold: float = 0.90  # at or above: applied without a person
     suggest_threshold: float = 0.40  # at or above: proposed to the clerk; below: "unknown"
     fee_amounts: tuple[int, ...] = (500, 1000, 1500, 2000)  # bank fees deducted, fen
-    max_subset_items: int = 12  # the oldest open items of a customer searched for sums
+    max_subset_items: int = 12  # the oldest open items searched for sums (singles: all)
     max_subset_size: int = 5  # invoices one payment may settle together
     max_subsets: int = 5  # combinations kept per amount tried
     name_cutoff: float = 0.80  # similarity (0..1) below which a name is no evidence
@@ -264,7 +264,8 @@ class ReferenceIndex:
         Tolerates full-width characters, case, and spaces, hyphens, underscores or slashes
         inside a number. A number written without its letter prefix (``2024-00123``) counts
         when it has at least six digits, is not preceded by another letter prefix
-        (``SO-2024-00123`` is a different series) and belongs to only one open number.
+        (``SO-2024-00123`` is a different series) and all the open numbers it can be name the
+        same invoices (one number, or an invoice and its own order numbered alike).
         """
         found: dict[int, Reference] = {}
         for atoms in _segments(remittance):
@@ -300,8 +301,11 @@ class ReferenceIndex:
         exact = self._by_key.get(key)
         if exact:
             return exact
-        owners = self._by_bare.get(key, ())
-        return self._by_key[next(iter(owners))] if len(owners) == 1 else ()
+        owners = [self._by_key[full] for full in sorted(self._by_bare.get(key, ()))]
+        # INV-2026-0012345 and its order SO-2026-0012345 share the digits: one invoice, found.
+        if len({frozenset(item.invoice_id for item, _ in entries) for entries in owners}) == 1:
+            return min(owners, key=lambda entries: entries[0][1] != "invoice")
+        return ()
 
 
 # --- names ------------------------------------------------------------------------------
@@ -650,17 +654,23 @@ def _by_amount(
 ) -> list[Candidate]:
     """Open items of the customer that the amount pays exactly; failing that, that it pays
     less one typical bank fee. The fee stays open on the youngest invoice: allocations never
-    exceed the money received, and the clerk writes the fee off deliberately."""
+    exceed the money received, and the clerk writes the fee off deliberately.
+
+    Sums are sought among the oldest ``max_subset_items`` items; a single invoice among all of
+    them (a customer with fifty open invoices pays this month's, not only the oldest)."""
     found: list[Candidate] = []
-    oldest = sorted(items, key=age_key)[: settings.max_subset_items]  # once, not once per fee
+    ordered = sorted(items, key=age_key)  # once, not once per fee
+    oldest, younger = ordered[: settings.max_subset_items], ordered[settings.max_subset_items :]
     for fee in (0, *sorted(set(settings.fee_amounts))):
-        for subset in subset_sum(
+        subsets = subset_sum(
             line.amount + fee,
             oldest,
             max_items=settings.max_subset_items,
             max_size=settings.max_subset_size,
             limit=settings.max_subsets,
-        ):
+        )
+        singles = [(item,) for item in younger if item.open_amount == line.amount + fee]
+        for subset in (*subsets, *singles[: settings.max_subsets]):
             found.append(_subset_candidate(line, customer_id, subset, fee, name))
         if found:
             break
