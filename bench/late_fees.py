@@ -144,12 +144,16 @@ def prepare_desk(url: str, customers: int) -> str:
         planned = rng.sample(sorted(by_customer), PLANS_PER_100K * customers // 100_000)
         for customer_id in planned:
             agreed = AS_OF - dt.timedelta(days=rng.randint(20, 50))
-            plans.agree_plan(
+            plan = plans.agree_plan(
                 session, actor=ACTOR, company_id=COMPANY,
                 customer=session.get_one(Customer, customer_id),
                 invoice_numbers=by_customer[customer_id],
                 schedule=plans.ScheduleRequest.equal(agreed + dt.timedelta(days=30), 6),
-                approved_by=APPROVER, waive_late_fees=True, agreed_on=agreed,
+                waive_late_fees=True, agreed_on=agreed,
+            )  # fmt: skip
+            plans.decide_plan(
+                session, actor=Actor(APPROVER, "bench", ACTOR.at), company_id=COMPANY,
+                plan_id=plan.id, approve=True, decided_on=agreed,
             )  # fmt: skip
         on_plan = set(planned)
         free = [row for row in overdue if row[1] not in on_plan]

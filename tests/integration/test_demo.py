@@ -166,8 +166,9 @@ def test_the_demo_command_shows_every_grade_a_held_customer_and_an_order_waiting
 
 def _the_desk_has_a_history(session: Session) -> None:
     """What a collector looks for: promises kept, partly kept and broken, the classic excuses
-    on the timeline with what they started, a dispute and a plan agreed with an approver."""
+    on the timeline with what they started, a dispute and a plan approved by the credit manager."""
     from huikuan.collections.models import ContactLog, Dispute, FollowUp, PaymentPlan, PromiseToPay
+    from huikuan.core.audit import AuditRecord
 
     statuses = set(session.scalars(select(PromiseToPay.status)))
     assert {"kept", "partly", "broken"} <= statuses
@@ -181,3 +182,13 @@ def _the_desk_has_a_history(session: Session) -> None:
     assert session.scalar(select(func.count()).select_from(Dispute)) >= 2
     approvers = set(session.scalars(select(PaymentPlan.approved_by)))
     assert approvers == {"credit"}
+    # the desk's plan: proposed by the collector, approved by the credit manager as themself
+    proposed_by = session.execute(select(PaymentPlan.recorded_by, PaymentPlan.status)).all()
+    assert ("collector", "proposed") not in proposed_by
+    assert any(who == "collector" for who, _ in proposed_by)
+    decided = session.scalars(
+        select(AuditRecord.actor).where(
+            AuditRecord.entity == "payment_plan", AuditRecord.action == "approve"
+        )
+    ).all()
+    assert list(decided) == ["credit"]

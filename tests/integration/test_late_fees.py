@@ -1,10 +1,12 @@
 """Late fees on SQLite and PostgreSQL: monthly charges exact to the fen (payments, disputes,
 holiday-adjusted due dates and grace days), charged once however often the run repeats,
-waiving plans, waivers with a reason and another approver, letters, and the commands."""
+waiving plans (once approved), waivers asked for with a reason and approved by another person
+(never more than the charge, even approved at once), letters, and the commands."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -15,13 +17,24 @@ from typer.testing import CliRunner
 
 import huikuan.cli  # noqa: F401  (the main command loads the command modules in order)
 from huikuan.collections.cli_desk_fees import fees_app
-from huikuan.collections.late_fees import charge_late_fees, open_late_fees, waive_late_fee
+from huikuan.collections.late_fees import (
+    charge_late_fees,
+    decide_waiver,
+    open_late_fees,
+    request_waiver,
+)
 from huikuan.collections.messages import open_items
-from huikuan.collections.models import Dispute, LateFeeCharge, PaymentPlan, PaymentPlanInvoice
+from huikuan.collections.models import (
+    Dispute,
+    LateFeeCharge,
+    LateFeeWaiver,
+    PaymentPlan,
+    PaymentPlanInvoice,
+)
 from huikuan.core.audit import Actor, AuditRecord
 from huikuan.core.calendar import load_calendar
 from huikuan.core.db import unit_of_work
-from huikuan.core.errors import Conflict, Forbidden, InvalidInput
+from huikuan.core.errors import Conflict, InvalidInput
 from huikuan.core.models import Company
 from huikuan.customers.models import Contract, Customer
 from huikuan.ledger import service
@@ -29,10 +42,13 @@ from huikuan.ledger.models import Invoice
 from huikuan.users.models import User
 from tests.actors import ACTOR
 from tests.integration.collection_builders import bill, debtor
+from tests.integration.test_orders import run_together
 
 pytestmark = pytest.mark.usefixtures("backend")
 D = dt.date
 MGR1 = Actor(name="mgr1", source="pytest", at=dt.datetime(2026, 12, 3, 10, 0))
+MGR2 = Actor(name="mgr2", source="pytest", at=dt.datetime(2026, 12, 3, 11, 0))
+CLERK = Actor(name="clerk", source="pytest", at=dt.datetime(2026, 12, 3, 9, 0))
 
 
 def setup_ledger(factory: sessionmaker[Session], company: Company) -> None:
@@ -165,37 +181,95 @@ def test_a_settled_invoice_is_charged_up_to_the_day_paid(
         ]
 
 
-def test_waivers_need_a_reason_and_another_approver(
+def first_charge(session: Session) -> LateFeeCharge:
+    """INV-1's October charge: ¥900.00."""
+    found = session.scalars(
+        select(LateFeeCharge).order_by(LateFeeCharge.period_end, LateFeeCharge.id)
+    ).first()
+    assert found is not None and found.amount == 900_00
+    return found
+
+
+def test_a_waiver_is_a_request_until_another_person_approves_it(
     factory: sessionmaker[Session], company: Company
 ) -> None:
     setup_ledger(factory, company)
     charge(factory, company, D(2026, 12, 2))
     with unit_of_work(factory) as session:
-        target = session.scalars(
-            select(LateFeeCharge).order_by(LateFeeCharge.period_end, LateFeeCharge.id)
-        ).first()
-        assert target is not None and target.amount == 900_00
-        kw = {"actor": MGR1, "company_id": company.id, "charge_id": target.id}
-        with pytest.raises(InvalidInput, match="reason"):
-            waive_late_fee(session, amount=100_00, reason="  ", approved_by="mgr2", **kw)  # type: ignore[arg-type]
-        with pytest.raises(Conflict, match="own"):
-            waive_late_fee(session, amount=100_00, reason="老客户", approved_by="mgr1", **kw)  # type: ignore[arg-type]
-        with pytest.raises(Forbidden):
-            waive_late_fee(session, amount=100_00, reason="老客户", approved_by="clerk", **kw)  # type: ignore[arg-type]
-        with pytest.raises(InvalidInput, match="exceeds"):
-            waive_late_fee(session, amount=900_01, reason="老客户", approved_by="mgr2", **kw)  # type: ignore[arg-type]
-        done = waive_late_fee(
-            session, amount=400_00, reason="老客户，首次逾期", approved_by="mgr2", **kw
-        )  # type: ignore[arg-type]
-        assert (done.waived, done.waiver_approved_by) == (400_00, "mgr2")
-    with factory() as session:
+        target = first_charge(session)
         customer = session.scalars(select(Customer)).one()
+        owed_before = open_late_fees(session, company_id=company.id, customer_id=customer.id)
+
+        def ask(
+            actor: Actor, amount: int | None, reason: str = "老客户，首次逾期"
+        ) -> LateFeeWaiver:
+            return request_waiver(
+                session, actor=actor, company_id=company.id, charge_id=target.id,
+                amount=amount, reason=reason,
+            )  # fmt: skip
+
+        def decide(actor: Actor, waiver: LateFeeWaiver, approve: bool, note: str = "") -> LateFeeWaiver:  # fmt: skip
+            return decide_waiver(
+                session, actor=actor, company_id=company.id, waiver_id=waiver.id,
+                approve=approve, note=note,
+            )  # fmt: skip
+
+        with pytest.raises(InvalidInput, match="reason"):
+            ask(CLERK, 100_00, reason="  ")
+        with pytest.raises(InvalidInput, match="exceeds"):
+            ask(CLERK, 900_01)
+        asked = ask(CLERK, 400_00)
+        assert (asked.status, asked.requested_by, target.waived) == ("pending", "clerk", 0)
+        assert open_late_fees(session, company_id=company.id, customer_id=customer.id) == owed_before  # fmt: skip
+        with pytest.raises(InvalidInput, match="exceeds"):  # 400.00 is already asked for
+            ask(MGR1, 500_01)
+        with pytest.raises(Conflict, match="your own"):
+            decide(CLERK, asked, approve=True)
+        with pytest.raises(Conflict, match="your own"):  # the same person on the command line
+            decide(Actor("cli:clerk", "cli", CLERK.at), asked, approve=True)
+        rest = ask(MGR1, None)  # all that may still be asked for
+        assert rest.amount == 500_00
+        with pytest.raises(Conflict, match="nothing is left"):
+            ask(CLERK, None)
+        with pytest.raises(Conflict, match="your own"):
+            decide(MGR1, rest, approve=True)
+
+        rejected = decide(MGR2, rest, approve=False, note="不符合减免政策")
+        assert (rejected.status, rejected.decided_by, rejected.note) == ("rejected", "mgr2", "不符合减免政策")  # fmt: skip
+        assert (target.waived, target.waiver_reason, target.waiver_approved_by) == (0, "", "")
+        assert open_late_fees(session, company_id=company.id, customer_id=customer.id) == owed_before  # fmt: skip
+
+        approved = decide(MGR1, asked, approve=True)
+        assert (approved.status, approved.decided_by, approved.decided_at) == ("approved", "mgr1", MGR1.at)  # fmt: skip
+        assert (target.waived, target.waiver_reason, target.waiver_approved_by) == (
+            400_00, "老客户，首次逾期", "mgr1",
+        )  # fmt: skip
+        with pytest.raises(Conflict, match="already decided"):
+            decide(MGR2, asked, approve=True)
+        with pytest.raises(Conflict, match="already decided"):
+            decide(MGR2, rest, approve=True)
+    with factory() as session:
         first = session.scalars(select(Invoice).where(Invoice.number == "INV-1")).one()
-        assert open_late_fees(session, company_id=company.id, customer_id=customer.id)[
-            first.id
-        ] == (900_00 - 400_00 + 1_050_00)
-        waived = session.scalars(select(AuditRecord).where(AuditRecord.action == "waive")).one()
-        assert waived.actor == "mgr1" and "mgr2" in waived.after
+        owed = open_late_fees(session, company_id=company.id, customer_id=customer.id)
+        assert owed[first.id] == owed_before[first.id] - 400_00 == 900_00 - 400_00 + 1_050_00
+        trail = session.execute(
+            select(AuditRecord.entity, AuditRecord.action, AuditRecord.actor, AuditRecord.before,
+                   AuditRecord.after)
+            .where(AuditRecord.entity.in_(["late_fee_waiver", "late_fee_charge"]),
+                   AuditRecord.action != "charge")
+            .order_by(AuditRecord.seq)
+        ).all()  # fmt: skip
+        assert [(e, a, who) for e, a, who, _, _ in trail] == [
+            ("late_fee_waiver", "request", "clerk"),
+            ("late_fee_waiver", "request", "mgr1"),
+            ("late_fee_waiver", "reject", "mgr2"),
+            ("late_fee_charge", "waive", "mgr1"),
+            ("late_fee_waiver", "approve", "mgr1"),
+        ]
+        waived_before, waived_after = json.loads(trail[3][3]), json.loads(trail[3][4])
+        assert (waived_before["waived"], waived_after["waived"]) == (0, 400_00)
+        assert (waived_after["waived_now"], waived_after["requested_by"]) == (400_00, "clerk")
+        assert json.loads(trail[2][4])["note"] == "不符合减免政策"
         # Letters show what was charged and not waived, plus the days since the last charge:
         # 12-01 … 12-03 on 50,000 undisputed = 3 × 25.00.
         items = open_items(
@@ -208,7 +282,106 @@ def test_waivers_need_a_reason_and_another_approver(
         assert items[0].late_fee == 500_00 + 1_050_00 + 75_00
 
 
-def test_fee_commands(factory: sessionmaker[Session], company: Company, database_url: str) -> None:
+def test_a_waiving_plan_waives_fees_only_once_approved(
+    factory: sessionmaker[Session], company: Company
+) -> None:
+    setup_ledger(factory, company)
+    with unit_of_work(factory) as session:
+        session.scalars(select(PaymentPlan)).one().status = "proposed"
+    charge(factory, company, D(2026, 11, 2))
+    with factory() as session:
+        # INV-2 (due 10-15, 5 days' grace): 10-21 … 10-31 on 50,000.00 = 11 × 25.00
+        assert [r for r in charges(session) if r[0] == "INV-2"] == [
+            ("INV-2", D(2026, 10, 21), D(2026, 10, 31), 11, 50_000_00, 275_00, "0.0005/day")
+        ]
+    with unit_of_work(factory) as session:
+        session.scalars(select(PaymentPlan)).one().status = "active"  # approved since
+    charge(factory, company, D(2026, 12, 2))
+    with factory() as session:
+        assert [r[2] for r in charges(session) if r[0] == "INV-2"] == [D(2026, 10, 31)]
+
+
+@pytest.fixture
+def charged(backend: str, factory: sessionmaker[Session], company: Company) -> int:
+    """The ledger charged through November, on PostgreSQL only; INV-1's October charge id."""
+    if backend != "postgresql":
+        pytest.skip("row locks are what is tested; SQLite lets one writer at a time anyway")
+    setup_ledger(factory, company)
+    charge(factory, company, D(2026, 12, 2))
+    with factory() as session:
+        return first_charge(session).id
+
+
+def test_two_waiver_requests_at_once_cannot_ask_for_more_than_the_charge(
+    charged: int, factory: sessionmaker[Session], company: Company
+) -> None:
+    refused: list[Exception] = []
+
+    def ask(name: str) -> None:
+        try:
+            with unit_of_work(factory) as s:
+                request_waiver(
+                    s, actor=Actor(name, "pytest", CLERK.at), company_id=company.id,
+                    charge_id=charged, amount=600_00, reason="客户申请",
+                )  # fmt: skip
+        except InvalidInput as exc:
+            refused.append(exc)
+
+    run_together([lambda: ask("clerk"), lambda: ask("mgr2")])
+    with factory() as session:
+        asked = session.scalars(select(LateFeeWaiver.amount)).all()
+        assert list(asked) == [600_00] and len(refused) == 1
+
+
+def test_two_approvals_at_once_add_up_and_never_waive_more_than_the_charge(
+    charged: int, factory: sessionmaker[Session], company: Company
+) -> None:
+    with unit_of_work(factory) as session:
+        ids = [
+            request_waiver(
+                session, actor=CLERK, company_id=company.id, charge_id=charged, amount=amount,
+                reason="分两次申请",
+            ).id
+            for amount in (500_00, 400_00)
+        ]  # fmt: skip
+    refused: list[Exception] = []
+
+    def approve(waiver_id: int, actor: Actor) -> None:
+        try:
+            with unit_of_work(factory) as s:
+                decide_waiver(s, actor=actor, company_id=company.id, waiver_id=waiver_id, approve=True)  # fmt: skip
+        except Conflict as exc:
+            refused.append(exc)
+
+    run_together([lambda: approve(ids[0], MGR1), lambda: approve(ids[1], MGR2)])
+    with factory() as session:
+        assert session.get_one(LateFeeCharge, charged).waived == 900_00  # neither lost
+        assert refused == []
+    # Two requests over the charge can only exist if written around the service (it refuses
+    # the second when asked): the lock on approval still lets only one of them through.
+    with unit_of_work(factory) as session:
+        session.get_one(LateFeeCharge, charged).waived = 0
+        session.query(LateFeeWaiver).delete()
+        ids = []
+        for who in (CLERK, MGR1):
+            row = LateFeeWaiver(
+                company_id=company.id, charge_id=charged, amount=600_00, reason="重复申请",
+                requested_by=who.name, requested_at=who.at, status="pending",
+            )  # fmt: skip
+            session.add(row)
+            session.flush()
+            ids.append(row.id)
+    run_together([lambda: approve(ids[0], MGR2), lambda: approve(ids[1], MGR2)])
+    with factory() as session:
+        assert session.get_one(LateFeeCharge, charged).waived == 600_00
+        statuses = session.scalars(select(LateFeeWaiver.status).order_by(LateFeeWaiver.status))
+        assert list(statuses) == ["approved", "pending"] and len(refused) == 1
+
+
+def test_fee_commands(
+    factory: sessionmaker[Session], company: Company, database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     setup_ledger(factory, company)
     app = typer.Typer()
     app.add_typer(fees_app, name="fees")
@@ -222,17 +395,34 @@ def test_fee_commands(factory: sessionmaker[Session], company: Company, database
     with factory() as session:
         first = session.scalars(select(LateFeeCharge).order_by(LateFeeCharge.id)).first()
         assert first is not None
-    refused = runner.invoke(
-        app, ["fees", "waive", str(first.id), "--amount", "100.00", "--reason", "老客户",
-              "--approver", "clerk", *db],
-    )  # fmt: skip
-    assert refused.exit_code == 1
-    waived = runner.invoke(
-        app, ["fees", "waive", str(first.id), "--amount", "100.00", "--reason", "老客户",
-              "--approver", "mgr2", *db],
-    )  # fmt: skip
-    assert waived.exit_code == 0, waived.output
+    monkeypatch.setenv("LOGNAME", "clerk")  # the command line acts as the system user
+    too_much = runner.invoke(
+        app, ["fees", "waive", str(first.id), "--amount", "900.01", "--reason", "老客户", *db]
+    )
+    assert too_much.exit_code == 1 and "exceeds" in too_much.output
+    asked = runner.invoke(
+        app, ["fees", "waive", str(first.id), "--amount", "100.00", "--reason", "老客户", *db]
+    )
+    assert asked.exit_code == 0, asked.output
+    assert "waiver request #1" in asked.output and "pending" in asked.output
+    pending = runner.invoke(app, ["fees", "requests", *db])
+    assert "#1" in pending.output and "cli:clerk" in pending.output and "¥100.00" in pending.output
+    listed = runner.invoke(app, ["fees", "list", "C001", *db])
+    assert "pending ¥100.00" in listed.output and "¥2,091.98" in listed.output  # nothing waived yet
+    own = runner.invoke(app, ["fees", "approve", "1", *db])
+    assert own.exit_code == 1 and "your own" in own.output
+    monkeypatch.setenv("LOGNAME", "mgr2")
+    approved = runner.invoke(app, ["fees", "approve", "1", "--note", "同意", *db])
+    assert approved.exit_code == 0, approved.output
+    assert "approved" in approved.output
     listed = runner.invoke(app, ["fees", "list", "C001", *db])
     assert listed.exit_code == 0, listed.output
-    assert "INV-1" in listed.output and "老客户" in listed.output
+    assert "INV-1" in listed.output and "老客户" in listed.output and "cli:mgr2" in listed.output
     assert "¥1,991.98" in listed.output  # owed after the waiver
+    assert "共 0 个" in runner.invoke(app, ["fees", "requests", *db]).output
+    assert "approved" in runner.invoke(app, ["fees", "requests", "--status", "all", *db]).output
+    runner.invoke(app, ["fees", "waive", str(first.id), "--reason", "再申请", *db])  # the rest
+    monkeypatch.setenv("LOGNAME", "clerk")
+    rejected = runner.invoke(app, ["fees", "approve", "2", "--reject", *db])
+    assert rejected.exit_code == 0 and "rejected" in rejected.output
+    assert "¥1,991.98" in runner.invoke(app, ["fees", "list", "C001", *db]).output

@@ -1,7 +1,8 @@
 """Payment plans, late fees and follow-ups in the browser, the API and the command line: a plan
-agreed from the page with its schedule to the fen, a refused plan that writes nothing, a plan
-cancelled; the charges computed by the monthly charging with their waivers (refused without a
-reason or when one approves oneself, accepted with another approver); a follow-up closed from
+proposed from the page with its schedule to the fen and approved by a credit manager, a refused
+plan that writes nothing, nobody approving their own, a plan cancelled; the charges computed by
+the monthly charging with their waiver requests (refused without a reason, approved or rejected
+by another credit manager, never by a collector or the one who asked); a follow-up closed from
 the customer page and from the command line; the lists exported to Excel."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typer.testing import CliRunner
 import huikuan.cli  # noqa: F401  (the main command loads the command modules in order)
 from huikuan.collections.cli_calls import call_app
 from huikuan.collections.late_fees import charge_late_fees
-from huikuan.collections.models import FollowUp, LateFeeCharge, PaymentPlan
+from huikuan.collections.models import FollowUp, LateFeeCharge, LateFeeWaiver, PaymentPlan
 from huikuan.core.db import unit_of_work
 from huikuan.core.models import Company
 from huikuan.customers.models import Contract, Customer
@@ -55,7 +56,7 @@ def plan_form(csrf: str, **changes: str | list[str]) -> dict[str, str | list[str
     form: dict[str, str | list[str]] = {
         "csrf": csrf, "invoice": ["INV-1", "INV-2"], "schedule": "equal", "count": "7",
         "first_due_on": "2026-12-31", "frequency": "monthly", "interest": "6",
-        "waive_late_fees": "yes", "approver": "credit", "note": "老板面谈同意",
+        "waive_late_fees": "yes", "note": "老板面谈同意",
     }  # fmt: skip
     form.update(changes)
     return form
@@ -66,24 +67,25 @@ def text_of(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
 
-def test_a_plan_agreed_from_the_page_shows_its_schedule_to_the_fen(
+def test_a_plan_proposed_from_the_page_shows_its_schedule_and_waits_for_approval(
     database_url: str, factory: sessionmaker[Session], session: Session, company: Company
 ) -> None:
     shop(factory, company)
-    with browser(database_url) as wang:
+    with browser(database_url) as wang, browser(database_url) as credit:
         sign_in(wang, "wang")
         customer_page = wang.get(f"/customers/C001{DAY}").text
         assert 'id="agree-plan-link"' in customer_page
         form = wang.get(f"/customers/C001/plans/new{DAY}").text
-        # the overdue invoices are ticked; the approvers offered are the credit managers
+        # the overdue invoices are ticked; nobody is named as approver
         assert re.search(r'value="INV-1" checked', form) and re.search(
             r'value="INV-2" checked', form
         )
-        assert '<option value="credit">' in form and '<option value="wang">' not in form
+        assert 'name="approver"' not in form and "另一位信用经理批准后才生效" in form
 
         done = wang.post(f"/customers/C001/plans{DAY}", data=plan_form(csrf_of(form)))
         assert done.status_code == 200 and done.history[0].status_code == 303
         plan = session.scalars(select(PaymentPlan)).one()
+        assert (plan.status, plan.approved_by, plan.recorded_by) == ("proposed", "", "wang")
         assert done.url.path == f"/plans/{plan.id}"
         page = done.text
         schedule = text_of(section(page, "schedule"))
@@ -94,14 +96,37 @@ def test_a_plan_agreed_from_the_page_shows_its_schedule_to_the_fen(
         # 6% a year on the declining principal, actual/365, from the agreement on 12-01
         assert "¥608.83" in schedule and "¥86.98" in schedule and "¥2,441.13" in schedule
         assert "¥123,456.78" in text_of(section(page, "plan-total"))
+        assert "待审批" in text_of(section(page, "plan-status"))
+        assert 'id="decide-plan"' in page and 'id="decide-plan-form"' not in page  # no right
+        assert 'id="cancel-plan-form"' not in page
+        assert "C001" in text_of(section(wang.get("/plans?status=proposed").text, "plans"))
+        refused = wang.post(f"/plans/{plan.id}/decide", data={"csrf": csrf_of(page), "decision": "approve"})  # fmt: skip
+        assert refused.status_code == 403
+
+        sign_in(credit, "credit")
+        listed = credit.get("/plans?status=proposed").text
+        assert f'action="/plans/{plan.id}/decide"' in section(listed, "plans")
+        seen = credit.get(f"/plans/{plan.id}").text
+        assert 'id="decide-plan-form"' in seen
+        approved = credit.post(
+            f"/plans/{plan.id}/decide{DAY}",
+            data={"csrf": csrf_of(seen), "decision": "approve", "note": "同意分期"},
+        )
+        assert approved.status_code == 200 and approved.history[0].status_code == 303
+        page = approved.text
+        assert "履行中" in text_of(section(page, "plan-status"))
+        assert 'id="decide-plan"' not in page
         profile = text_of(section(page, "plan-profile"))
         assert "2026-12-01" in profile and "credit" in profile and "wang" in profile
         assert "6.00%" in profile and "老板面谈同意" in profile
         assert "INV-1" in section(page, "plan-invoices") and "INV-2" in section(
             page, "plan-invoices"
         )
-        assert "履行中" in page and "新建" in section(page, "history")
+        history = text_of(section(page, "history"))
+        assert "新建" in history and "批准" in history and "同意分期" in history
 
+    with browser(database_url) as wang:
+        sign_in(wang, "wang")
         listed = text_of(section(wang.get("/plans?status=active").text, "plans"))
         assert "C001" in listed and "0 / 7" in listed and "2026-12-31" in listed
         assert "¥123,456.78" in listed and "credit" in listed
@@ -114,7 +139,7 @@ def test_a_plan_agreed_from_the_page_shows_its_schedule_to_the_fen(
         assert sheet is not None
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[0][:4] == ("编号", "客户编码", "客户名称", "约定日")
-        assert rows[1][1] == "C001" and rows[1][4] == "履行中"
+        assert rows[1][1] == "C001" and rows[1][4] == "履行中" and rows[1][11] == "credit"
         assert rows[1][6] == Decimal("123456.78") or rows[1][6] == 123456.78
         assert rows[1][3].date() == D(2026, 12, 1)  # a date cell, not text
 
@@ -126,10 +151,6 @@ def test_a_refused_plan_shows_the_reason_keeps_the_form_and_writes_nothing(
     with browser(database_url) as wang:
         sign_in(wang, "wang")
         csrf = csrf_of(wang.get(f"/customers/C001/plans/new{DAY}").text)
-        own = wang.post(f"/customers/C001/plans{DAY}", data=plan_form(csrf, approver="wang"))
-        assert own.status_code == 422  # a collector is not someone who may approve
-        assert "没有可审批信用的用户 wang" in text_of(section(own.text, "plan-error"))
-
         lines = plan_form(
             csrf, schedule="lines", lines="2026-12-15,100,000.00\n2027-01-15,20,000.00"
         )
@@ -149,13 +170,51 @@ def test_a_refused_plan_shows_the_reason_keeps_the_form_and_writes_nothing(
         assert not re.search(r'value="INV-1" checked', one.text)  # the ticks as posted
     assert session.scalar(select(func.count()).select_from(PaymentPlan)) == 0
 
-    with browser(database_url) as credit:
+
+def test_nobody_approves_a_plan_they_recorded_and_a_rejection_changes_nothing_else(
+    database_url: str, factory: sessionmaker[Session], session: Session, company: Company
+) -> None:
+    shop(factory, company)
+    with browser(database_url) as credit, browser(database_url) as credit2:
         sign_in(credit, "credit")
         csrf = csrf_of(credit.get(f"/customers/C001/plans/new{DAY}").text)
-        mine = credit.post(f"/customers/C001/plans{DAY}", data=plan_form(csrf, approver="credit"))
+        credit.post(f"/customers/C001/plans{DAY}", data=plan_form(csrf))
+        plan_id = session.scalars(select(PaymentPlan.id)).one()
+        page = credit.get(f"/plans/{plan_id}").text
+        assert 'id="decide-plan-form"' not in page and 'id="own-plan"' in page
+        listed = credit.get("/plans?status=proposed").text
+        assert f'action="/plans/{plan_id}/decide"' not in listed
+        mine = credit.post(
+            f"/plans/{plan_id}/decide", data={"csrf": csrf, "decision": "approve", "note": "我批"}
+        )
         assert mine.status_code == 409
-        assert "不能审批自己录入的还款计划" in html.unescape(mine.text)
-    assert session.scalar(select(func.count()).select_from(PaymentPlan)) == 0
+        assert "不能审批自己录入的还款计划" in text_of(section(mine.text, "plan-error"))
+        nothing = credit.post(f"/plans/{plan_id}/decide", data={"csrf": csrf})
+        assert nothing.status_code == 422 and "请选择批准或驳回" in html.unescape(nothing.text)
+        session.expire_all()
+        assert session.get_one(PaymentPlan, plan_id).status == "proposed"
+
+        sign_in(credit2, "credit2")
+        seen = credit2.get("/plans?status=proposed").text
+        rejected = credit2.post(
+            f"/plans/{plan_id}/decide",
+            data={"csrf": csrf_of(seen), "decision": "reject", "note": "分期太长",
+                  "back": "/plans?status=proposed"},
+        )  # fmt: skip
+        assert rejected.status_code == 200 and rejected.url.path == "/plans"
+        assert f'data-plan="{plan_id}"' not in rejected.text
+        session.expire_all()
+        plan = session.get_one(PaymentPlan, plan_id)
+        assert (plan.status, plan.approved_by) == ("rejected", "")
+        page = credit2.get(f"/plans/{plan_id}").text
+        assert "已驳回" in text_of(section(page, "plan-status")) and "分期太长" in page
+        twice = credit2.post(
+            f"/plans/{plan_id}/decide", data={"csrf": csrf_of(seen), "decision": "approve"}
+        )
+        assert twice.status_code == 409
+        # the invoices may join a new plan at once
+        form = credit.get(f"/customers/C001/plans/new{DAY}").text
+        assert re.search(r'value="INV-1" checked', form)
 
 
 def test_a_plan_is_cancelled_with_a_reason(
@@ -167,6 +226,10 @@ def test_a_plan_is_cancelled_with_a_reason(
         csrf = csrf_of(wang.get(f"/customers/C001/plans/new{DAY}").text)
         wang.post(f"/customers/C001/plans{DAY}", data=plan_form(csrf))
         plan_id = session.scalars(select(PaymentPlan.id)).one()
+        with browser(database_url) as credit:
+            sign_in(credit, "credit")
+            seen = credit.get(f"/plans/{plan_id}").text
+            credit.post(f"/plans/{plan_id}/decide", data={"csrf": csrf_of(seen), "decision": "approve"})  # fmt: skip
         page = wang.get(f"/plans/{plan_id}").text
         assert 'id="cancel-plan-form"' in page
 
@@ -246,50 +309,76 @@ def test_the_late_fee_list_shows_what_the_monthly_charging_computed(
         assert Decimal(str(first[8])) == Decimal("1680.00")
 
 
-def waive(client, charge_id: int, csrf: str, **fields: str):  # type: ignore[no-untyped-def]
-    return client.post(f"/late-fees/{charge_id}/waive", data={"csrf": csrf, **fields})
+def ask(client, charge_id: int, csrf: str, **fields: str):  # type: ignore[no-untyped-def]
+    return client.post(f"/late-fees/{charge_id}/waivers", data={"csrf": csrf, **fields})
 
 
-def test_a_waiver_needs_a_reason_and_another_approver(
+def decide(client, waiver_id: int, csrf: str, decision: str, **fields: str):  # type: ignore[no-untyped-def]
+    data = {"csrf": csrf, "decision": decision, **fields}
+    return client.post(f"/late-fee-waivers/{waiver_id}/decide", data=data)
+
+
+def test_a_waiver_is_asked_for_with_a_reason_and_approved_by_another_credit_manager(
     database_url: str, factory: sessionmaker[Session], session: Session, company: Company
 ) -> None:
     shop(factory, company)
     charge(factory, company)
     first = session.scalars(select(LateFeeCharge).order_by(LateFeeCharge.amount.desc())).first()
     assert first is not None and first.amount == 1_680_00
-    with browser(database_url) as credit, browser(database_url) as wang:
-        sign_in(credit, "credit")
-        csrf = csrf_of(credit.get("/late-fees").text)
-        bare = waive(credit, first.id, csrf, amount="500.00", reason="", approver="credit2")
-        assert bare.status_code == 422
-        assert "减免违约金必须说明理由" in text_of(section(bare.text, "waive-error"))
-
-        own = waive(
-            credit, first.id, csrf, amount="500.00", reason="老客户首次逾期", approver="credit"
-        )
-        assert own.status_code == 409
-        assert "不能审批自己提出的减免" in text_of(section(own.text, "waive-error"))
-        row = section(own.text, f"charge-{first.id}")
-        assert "<details open>" in row and 'value="老客户首次逾期"' in row  # as typed
-
-        clerk = waive(credit, first.id, csrf, amount="500.00", reason="老客户", approver="wang")
-        assert clerk.status_code == 422 and "wang 无权审批减免" in html.unescape(clerk.text)
-        session.expire_all()
-        assert session.get_one(LateFeeCharge, first.id).waived == 0
-
+    with browser(database_url) as credit, browser(database_url) as wang, browser(database_url) as credit2:  # fmt: skip
         sign_in(wang, "wang")
         page = wang.get("/late-fees?customer=C001").text
-        ok = waive(wang, first.id, csrf_of(page), amount="500.00", reason="老客户首次逾期",
-                   approver="credit", back="/late-fees?customer=C001")  # fmt: skip
+        assert 'name="approver"' not in page
+        bare = ask(wang, first.id, csrf_of(page), amount="500.00", reason="")
+        assert bare.status_code == 422
+        assert "减免违约金必须说明理由" in text_of(section(bare.text, "waive-error"))
+        row = section(bare.text, f"charge-{first.id}")
+        assert "<details open>" in row and 'value="500.00"' in row  # as typed
+        assert session.scalar(select(func.count()).select_from(LateFeeWaiver)) == 0
+
+        asked = ask(wang, first.id, csrf_of(page), amount="500.00", reason="老客户首次逾期",
+                    back="/late-fees?customer=C001")  # fmt: skip
+        assert asked.status_code == 200 and asked.history[0].status_code == 303
+        row = text_of(section(asked.text, f"charge-{first.id}"))
+        assert "待审批减免 ¥500.00" in row and "¥1,680.00" in row  # nothing waived yet
+        waiting = section(asked.text, "pending-waivers")
+        assert "老客户首次逾期" in waiting and "wang" in waiting
+        assert "decide-waiver" not in waiting  # a collector may not decide
+        waiver = session.scalars(select(LateFeeWaiver)).one()
+        refused = decide(wang, waiver.id, csrf_of(page), "approve")
+        assert refused.status_code == 403
+        session.expire_all()
+        assert (session.get_one(LateFeeCharge, first.id).waived, waiver.status) == (0, "pending")
+
+        sign_in(credit, "credit")
+        seen = credit.get("/late-fees").text
+        assert f'action="/late-fee-waivers/{waiver.id}/decide"' in section(seen, "pending-waivers")
+        ok = decide(credit, waiver.id, csrf_of(seen), "approve", back="/late-fees?customer=C001")
         assert ok.status_code == 200 and ok.history[0].status_code == 303
         row = text_of(section(ok.text, f"charge-{first.id}"))
         assert "¥500.00" in row and "¥1,180.00" in row
-        assert "老客户首次逾期" in row and "credit" in row
-        rest = waive(wang, first.id, csrf_of(page), reason="和解", approver="credit2")  # all left
+        assert "老客户首次逾期" in row and "credit" in row and "待审批" not in row
+        assert f'data-waiver="{waiver.id}"' not in ok.text
+
+        rest = ask(credit, first.id, csrf_of(seen), reason="和解")  # all that is left
         assert rest.status_code == 200
+        mine = session.scalars(select(LateFeeWaiver).where(LateFeeWaiver.status == "pending")).one()  # fmt: skip
+        assert mine.amount == 1_180_00
+        assert "本人申请" in text_of(section(rest.text, f"waiver-{mine.id}"))
+        own = decide(credit, mine.id, csrf_of(seen), "approve")
+        assert own.status_code == 409
+        assert "不能审批自己提出的减免" in text_of(section(own.text, "waive-error"))
+        session.expire_all()
+        assert session.get_one(LateFeeCharge, first.id).waived == 500_00
+
+        sign_in(credit2, "credit2")
+        other = credit2.get("/late-fees").text
+        no = decide(credit2, mine.id, csrf_of(other), "reject", note="已减免过一次")
+        assert no.status_code == 200
         session.expire_all()
         waived = session.get_one(LateFeeCharge, first.id)
-        assert waived.waived == 1_680_00 and waived.waiver_approved_by == "credit2"
+        assert (waived.waived, waived.waiver_approved_by) == (500_00, "credit")
+        assert session.get_one(LateFeeWaiver, mine.id).note == "已减免过一次"
         waived_only = text_of(section(wang.get("/late-fees?state=waived").text, "late-fees"))
         assert "INV-1" in waived_only and "INV-2" not in waived_only
 
@@ -361,30 +450,36 @@ def test_a_follow_up_is_closed_from_the_page_and_from_the_command_line(
     assert "not_needed" in everything and "2026-12-02" in everything
 
 
-def test_the_api_agrees_cancels_waives_and_closes(
+def test_the_api_proposes_decides_cancels_and_waives(
     database_url: str, factory: sessionmaker[Session], session: Session, company: Company
 ) -> None:
     shop(factory, company)
     charge(factory, company)
-    with client(database_url, session, "wang") as api:
-        refused = api.post(
-            "/api/customers/C001/plans",
-            json={"equal": {"count": 2, "first_due_on": "2026-12-31"}, "approver": "wang",
-                  "agreed_on": "2026-12-01"},
-        )  # fmt: skip
-        assert refused.status_code == 404 and "wang" in refused.json()["error"]["message"]
+    with client(database_url, session, "wang") as api, client(database_url, session, "credit") as credit:  # fmt: skip
         made = api.post(
             "/api/customers/C001/plans",
             json={"instalments": [{"due_on": "2026-12-15", "amount": "100,000.00"},
                                   {"due_on": "2027-01-15", "amount": "23456.78"}],
-                  "approver": "credit", "agreed_on": "2026-12-01", "waive_late_fees": True},
+                  "agreed_on": "2026-12-01", "waive_late_fees": True},
         )  # fmt: skip
         assert made.status_code == 201, made.text
         plan = made.json()
+        assert (plan["status"], plan["approved_by"], plan["recorded_by"]) == (
+            "proposed",
+            "",
+            "wang",
+        )
         assert plan["invoices"] == ["INV-1", "INV-2"]  # the overdue ones, by default
         assert [(i["due_on"], i["amount"]) for i in plan["instalments"]] == [
             ("2026-12-15", "100000.00"), ("2027-01-15", "23456.78")
         ]  # fmt: skip
+        decision = f"/api/plans/{plan['id']}/decision"
+        assert api.post(decision, json={"approve": True}).status_code == 403
+        assert api.post(f"/api/plans/{plan['id']}/cancel", json={"reason": "x"}).status_code == 409
+        approved = credit.post(decision, json={"approve": True, "note": "同意"})
+        assert approved.status_code == 200, approved.text
+        assert (approved.json()["status"], approved.json()["approved_by"]) == ("active", "credit")
+        assert credit.post(decision, json={"approve": False}).status_code == 409
         listed = api.get("/api/plans", params={"status": "active"}).json()
         assert [(p["id"], p["total"], p["instalments"]) for p in listed["items"]] == [
             (plan["id"], "123456.78", 2)
@@ -393,28 +488,49 @@ def test_the_api_agrees_cancels_waives_and_closes(
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
         again = api.post(f"/api/plans/{plan['id']}/cancel", json={"reason": "再取消"})
         assert again.status_code == 409
+        mine = credit.post(
+            "/api/customers/C001/plans",
+            json={"equal": {"count": 2, "first_due_on": "2026-12-31"}, "agreed_on": "2026-12-01"},
+        )  # fmt: skip
+        assert mine.status_code == 201
+        own = credit.post(f"/api/plans/{mine.json()['id']}/decision", json={"approve": True})
+        assert own.status_code == 409 and "不能审批自己录入" in own.json()["error"]["message"]
 
         fees = api.get("/api/late-fees", params={"state": "owed"}).json()
         assert fees["total"] == 2 and fees["amount"] == "1728.39" and fees["owed"] == "1728.39"
         big = next(c for c in fees["items"] if c["invoice"] == "INV-1")
         assert (big["period_start"], big["days"], big["amount"]) == ("2026-11-03", 28, "1680.00")
-        no_right = api.post(
-            f"/api/late-fees/{big['id']}/waive", json={"reason": "x", "approver": "sales"}
+        too_much = api.post(f"/api/late-fees/{big['id']}/waivers", json={"amount": "1680.01", "reason": "x"})  # fmt: skip
+        assert too_much.status_code == 422
+        asked = api.post(
+            f"/api/late-fees/{big['id']}/waivers", json={"amount": "80.00", "reason": "首次逾期"}
         )
-        assert no_right.status_code == 422  # the approver named may not approve waivers
-        waived = api.post(
-            f"/api/late-fees/{big['id']}/waive",
-            json={"amount": "80.00", "reason": "首次逾期", "approver": "credit"},
-        )
-        assert waived.status_code == 200
-        assert (waived.json()["waived"], waived.json()["owed"]) == ("80.00", "1600.00")
+        assert asked.status_code == 201, asked.text
+        waiver = asked.json()
+        assert (waiver["status"], waiver["amount"], waiver["charge_owed"]) == ("pending", "80.00", "1680.00")  # fmt: skip
+        pending = api.get("/api/late-fee-waivers").json()
+        assert [w["id"] for w in pending["items"]] == [waiver["id"]]
+        decision = f"/api/late-fee-waivers/{waiver['id']}/decision"
+        assert api.post(decision, json={"approve": True}).status_code == 403
+        done = credit.post(decision, json={"approve": True, "note": "同意"})
+        assert done.status_code == 200, done.text
+        assert (done.json()["status"], done.json()["decided_by"], done.json()["charge_owed"]) == (
+            "approved", "credit", "1600.00",
+        )  # fmt: skip
+        assert credit.post(decision, json={"approve": True}).status_code == 409
+        owed = api.get("/api/late-fees", params={"invoice": "INV-1"}).json()["items"][0]
+        assert (owed["waived"], owed["owed"], owed["waiver_approved_by"]) == ("80.00", "1600.00", "credit")  # fmt: skip
+        assert api.get("/api/late-fee-waivers").json()["total"] == 0
+        assert api.get("/api/late-fee-waivers", params={"status": "all"}).json()["total"] == 1
 
     other = session.scalars(select(LateFeeCharge).join(Customer).where(Customer.code == "C002")).one()  # fmt: skip
-    with client(database_url, session, "wang") as api:
-        hidden = api.post(f"/api/late-fees/{other.id}/waive", json={"reason": "x", "approver": "credit"})  # fmt: skip
+    with client(database_url, session, "wang") as api, client(database_url, session, "credit") as credit:  # fmt: skip
+        hidden = api.post(f"/api/late-fees/{other.id}/waivers", json={"reason": "x"})
         assert hidden.status_code == 404  # another collector's customer
-    with client(database_url, session, "credit") as api:
-        self_approved = api.post(
-            f"/api/late-fees/{other.id}/waive", json={"reason": "x", "approver": "credit"}
+        asked = credit.post(f"/api/late-fees/{other.id}/waivers", json={"reason": "x"})
+        assert asked.status_code == 201 and asked.json()["amount"] == "700.00"  # all of it
+        assert api.get("/api/late-fee-waivers").json()["total"] == 0  # not wang's customer
+        self_approved = credit.post(
+            f"/api/late-fee-waivers/{asked.json()['id']}/decision", json={"approve": True}
         )
         assert self_approved.status_code == 409

@@ -12,8 +12,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huikuan.collections import plans
-from huikuan.collections.models import CollectionAction, DailyRun, Document, PaymentPlan
+from huikuan.collections import late_fees, plans
+from huikuan.collections.models import (
+    CollectionAction,
+    DailyRun,
+    Document,
+    LateFeeCharge,
+    LateFeeWaiver,
+    PaymentPlan,
+)
 from huikuan.core.company import create_company
 from huikuan.core.models import Company
 from huikuan.core.settings import Settings
@@ -100,9 +107,17 @@ def shop(session: Session, company: Company) -> Company:
         make_user(session, company, role.value, role.value, name)
     plans.agree_plan(
         session, actor=ACTOR, company_id=company.id, customer=a, invoice_numbers=["INV-A"],
-        schedule=plans.ScheduleRequest.equal(D(2024, 3, 1), 2), approved_by="credit_manager",
-        agreed_on=D(2024, 2, 1),
+        schedule=plans.ScheduleRequest.equal(D(2024, 3, 1), 2), agreed_on=D(2024, 2, 1),
     )  # fmt: skip
+    fee = LateFeeCharge(
+        company_id=company.id, customer_id=a.id, invoice_id=inv_a.id, period_start=D(2024, 1, 2),
+        period_end=D(2024, 1, 31), days=30, base=10000, rate="0.0005/day", amount=150,
+    )  # fmt: skip
+    session.add(fee)
+    session.flush()
+    late_fees.request_waiver(
+        session, actor=ACTOR, company_id=company.id, charge_id=fee.id, reason="首次逾期"
+    )
     [statement] = statements.issue_statements(
         session, actor=ACTOR, customer=a, start=D(2024, 1, 1), end=D(2024, 1, 31),
         issued_on=D(2024, 2, 1),
@@ -141,6 +156,8 @@ def with_values(template: str, session: Session) -> str:
         "{language}": "zh", "{run_id}": str(run), "{action_id}": str(action), "{document_id}": str(document),
         "{dispute_id}": "1", "{plan_id}": str(session.scalar(select(PaymentPlan.id))),
         "{statement_id}": str(session.scalar(select(CustomerStatement.id))), "{difference_id}": "1",
+        "{charge_id}": str(session.scalar(select(LateFeeCharge.id))),
+        "{waiver_id}": str(session.scalar(select(LateFeeWaiver.id))),
     }  # fmt: skip
     for name, value in values.items():
         template = template.replace(name, value)
@@ -190,6 +207,8 @@ def test_every_page_and_form_as_every_role(
         "{document_id}": str(session.scalar(select(Document.id))), "{dispute_id}": "1",
         "{plan_id}": str(session.scalar(select(PaymentPlan.id))),
         "{statement_id}": str(session.scalar(select(CustomerStatement.id))), "{difference_id}": "1",
+        "{charge_id}": str(session.scalar(select(LateFeeCharge.id))),
+        "{waiver_id}": str(session.scalar(select(LateFeeWaiver.id))),
     }  # fmt: skip
     rights, routes = documented_tables()
     with TestClient(create_app(Settings(database_url=database_url))) as client:

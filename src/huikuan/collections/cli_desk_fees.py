@@ -1,5 +1,5 @@
 """The collector's desk, promises and late fees: ``huikuan promise add|list|check`` and
-``huikuan fees charge|list|waive``. Mounted by the main command."""
+``huikuan fees charge|list|waive|requests|approve``. Mounted by the main command."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from huikuan.cli import (
     DbOption,
     as_of_date,
     cli_actor,
+    fail,
     option_value,
     report_errors,
     transaction,
 )
 from huikuan.collections import late_fees, promises
+from huikuan.collections.plan_fee_queries import WAIVER_STATES, list_waivers, pending_by_charge
 from huikuan.core.company import resolve_company
 from huikuan.core.dates import parse_date
 from huikuan.core.errors import HuikuanError
@@ -177,6 +179,9 @@ def fees_list(
                 typer.echo("没有违约金记录 / no late fees charged")
                 return
             owed = 0
+            asked = pending_by_charge(
+                session, company_id=co.id, charge_ids=[c.id for c, _ in found]
+            )
             for charge, number in found:
                 owed += charge.amount - charge.waived
                 waived = (
@@ -185,6 +190,8 @@ def fees_list(
                     if charge.waived
                     else ""
                 )
+                if charge.id in asked:
+                    waived += f" 待审批减免 pending {format_amount(asked[charge.id])}"
                 typer.echo(
                     f"#{charge.id} {number} {charge.period_start}…{charge.period_end} "
                     f"{charge.days} 天 days × {format_amount(charge.base)} × {charge.rate} = "
@@ -198,26 +205,80 @@ def fees_list(
 @fees_app.command("waive")
 def fees_waive(
     charge_id: Annotated[int, typer.Argument(help="Charge number (from fees list)")],
-    amount: Annotated[str, typer.Option("--amount", help="Amount waived, e.g. 1500.00")],
     reason: Annotated[str, typer.Option("--reason", help="Why (required)")],
-    approver: Annotated[
-        str, typer.Option("--approver", help="User name of the credit manager approving")
-    ],
+    amount: Annotated[
+        str | None,
+        typer.Option("--amount", help="Amount, e.g. 1500.00 (default: all that may be asked)"),
+    ] = None,
     db: DbOption = None,
     company: CompanyOption = None,
 ) -> None:
-    """Waive all or part of a charge, with a reason and another credit manager's approval."""
-    fen = option_value(parse_amount, amount, "--amount")
+    """Ask to waive all or part of a charge, with a reason; another credit manager approves it
+    (huikuan fees approve). 申请减免违约金"""
+    fen = option_value(parse_amount, amount, "--amount") if amount is not None else None
     try:
         with transaction(db) as session:
             co = resolve_company(session, company)
-            charge = late_fees.waive_late_fee(
+            waiver = late_fees.request_waiver(
                 session, actor=cli_actor(), company_id=co.id, charge_id=charge_id, amount=fen,
-                reason=reason, approved_by=approver,
+                reason=reason,
             )  # fmt: skip
             typer.echo(
-                f"已减免 waived {format_amount(fen)} of #{charge.id}; "
-                f"剩余 left {format_amount(charge.amount - charge.waived)}"
+                f"减免申请 waiver request #{waiver.id}: {format_amount(waiver.amount)} of "
+                f"#{charge_id}; 待审批 pending approval"
+            )
+    except HuikuanError as exc:
+        report_errors(exc)
+
+
+@fees_app.command("requests")
+def fees_requests(
+    status: Annotated[
+        str, typer.Option("--status", help="pending, approved, rejected or all")
+    ] = "pending",
+    customer: Annotated[str | None, typer.Option("--customer", help="Customer code")] = None,
+    db: DbOption = None,
+    company: CompanyOption = None,
+) -> None:
+    """Waiver requests, oldest first: pending ones unless asked. 减免申请"""
+    if status not in (*WAIVER_STATES, "all"):
+        fail(f"--status 须为 pending、approved、rejected 或 all / unknown status: {status}")
+    with transaction(db) as session:
+        co = resolve_company(session, company)
+        rows, total = list_waivers(
+            session, company_id=co.id, status=None if status == "all" else status,
+            customer=customer, page_size=100_000,
+        )  # fmt: skip
+        for r in rows:
+            w = r.waiver
+            decided = f" {w.decided_by} {w.note}".rstrip() if w.decided_by else ""
+            typer.echo(
+                f"#{w.id:<5} {r.customer:<10} {r.invoice:<14} charge #{r.charge.id} "
+                f"{format_amount(w.amount):>14} {w.status:<8} {w.reason} "
+                f"({w.requested_by} {w.requested_at:%Y-%m-%d %H:%M}){decided}"
+            )
+    typer.echo(f"共 {total} 个 / {total} requests")
+
+
+@fees_app.command("approve")
+def fees_approve(
+    waiver_id: Annotated[int, typer.Argument(help="Waiver request number (from fees requests)")],
+    reject: Annotated[bool, typer.Option("--reject", help="Reject it instead 驳回")] = False,
+    note: Annotated[str, typer.Option("--note")] = "",
+    db: DbOption = None,
+    company: CompanyOption = None,
+) -> None:
+    """Approve (or --reject) a waiver request, as yourself: not one you asked for. 审批减免"""
+    try:
+        with transaction(db) as session:
+            co = resolve_company(session, company)
+            waiver = late_fees.decide_waiver(
+                session, actor=cli_actor(), company_id=co.id, waiver_id=waiver_id,
+                approve=not reject, note=note,
+            )  # fmt: skip
+            typer.echo(
+                f"减免申请 waiver request #{waiver.id}: {waiver.status} "
+                f"({format_amount(waiver.amount)})"
             )
     except HuikuanError as exc:
         report_errors(exc)

@@ -182,9 +182,6 @@ def dispute_ageing(
 def plan_agree(
     customer: Annotated[str, typer.Argument(help="Customer code 客户代码")],
     invoices: Annotated[list[str], typer.Option("--invoice", help="Invoice number (repeat)")],
-    approver: Annotated[
-        str, typer.Option("--approver", help="User name of the approving credit manager")
-    ],
     instalments: Annotated[
         int | None, typer.Option("--instalments", help="Number of equal instalments")
     ] = None,
@@ -205,7 +202,8 @@ def plan_agree(
     db: DbOption = None,
     company: CompanyOption = None,
 ) -> None:
-    """Agree a payment plan for a customer's invoices. 约定还款计划"""
+    """Propose a payment plan for a customer's invoices; it waits for another credit manager's
+    approval (huikuan plan approve). 约定还款计划（待审批）"""
     day = as_of_date(date, "--date")
     if explicit:
         if instalments is not None or first is not None:
@@ -236,15 +234,14 @@ def plan_agree(
             target = get_customer(session, company_id=co.id, code=customer)
             plan = plans.agree_plan(
                 session, actor=cli_actor(), company_id=co.id, customer=target,
-                invoice_numbers=invoices, schedule=schedule, approved_by=approver,
-                annual_interest_bp=interest_bp, waive_late_fees=waive_fees, agreed_on=day,
+                invoice_numbers=invoices, schedule=schedule, annual_interest_bp=interest_bp, waive_late_fees=waive_fees, agreed_on=day,
                 note=note,
             )  # fmt: skip
             rows = plans.list_plans(session, company_id=co.id)
             shown = next(r for r in rows if r.id == plan.id)
             typer.echo(
                 f"还款计划 plan #{plan.id}: {customer} {format_amount(shown.total)}, "
-                f"first due {shown.next_due_on}"
+                f"first due {shown.next_due_on}; 待审批 proposed, waiting for approval"
             )
     except HuikuanError as exc:
         report_errors(exc)
@@ -253,7 +250,10 @@ def plan_agree(
 @plan_app.command("list")
 def plan_list(
     status: Annotated[
-        str | None, typer.Option("--status", help="active, completed, defaulted, cancelled")
+        str | None,
+        typer.Option(
+            "--status", help="proposed, active, completed, defaulted, cancelled, rejected"
+        ),
     ] = None,
     db: DbOption = None,
     company: CompanyOption = None,
@@ -266,9 +266,32 @@ def plan_list(
         typer.echo(
             f"#{r.id:<5} {r.customer:<10} {r.agreed_on} {r.status:<10} "
             f"{format_amount(r.total):>16} paid {format_amount(r.paid):>16} "
-            f"next {r.next_due_on or '-'}  approved by {r.approved_by}"
+            f"next {r.next_due_on or '-'}  approved by {r.approved_by or '-'}"
         )
     typer.echo(f"共 {len(rows)} 个 / {len(rows)} plans")
+
+
+@plan_app.command("approve")
+def plan_approve(
+    plan_id: Annotated[int, typer.Argument(help="Plan id 计划编号")],
+    reject: Annotated[bool, typer.Option("--reject", help="Reject it instead 驳回")] = False,
+    note: NoteOption = "",
+    date: DateOption = None,
+    db: DbOption = None,
+    company: CompanyOption = None,
+) -> None:
+    """Approve (or --reject) a proposed plan, as yourself: not one you recorded. 审批还款计划"""
+    day = as_of_date(date, "--date")
+    try:
+        with transaction(db) as session:
+            co = resolve_company(session, company)
+            plan = plans.decide_plan(
+                session, actor=cli_actor(), company_id=co.id, plan_id=plan_id,
+                approve=not reject, note=note, decided_on=day,
+            )  # fmt: skip
+    except HuikuanError as exc:
+        report_errors(exc)
+    typer.echo(f"还款计划 plan #{plan_id}: {plan.status}")
 
 
 @plan_app.command("check")

@@ -16,7 +16,12 @@ fraction (``late_fee_rate_per_day``) or an annual rate with its day count
 join the base of the next month (the ledger records no payment of fees: a fee is owed until
 waived or invoiced separately). A month whose fee rounds to 0 fen leaves no charge.
 
-A waiver needs a reason and the approval of another user with the ``manage_credit`` right.
+A waiver is asked for with a reason (``request_waiver``) and lowers what is owed only when
+another person with the ``manage_credit`` right approves it (``decide_waiver``); requests
+waiting and waivers approved together never add up to more than the charge (its row is locked).
+A plan waives fees only once approved (a proposed or rejected plan waives nothing), from the
+day after its agreement date: months already charged while it waited for approval stay
+charged, and are waived, if at all, by a waiver request.
 """
 
 from __future__ import annotations
@@ -31,15 +36,23 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from huikuan.collections import fee_rules
-from huikuan.collections.models import Dispute, LateFeeCharge, PaymentPlan, PaymentPlanInvoice
+from huikuan.collections.models import (
+    Dispute,
+    LateFeeCharge,
+    LateFeeWaiver,
+    PaymentPlan,
+    PaymentPlanInvoice,
+)
 from huikuan.collections.rules import effective_due
 from huikuan.core.audit import Actor, Change, record_change, record_changes
 from huikuan.core.calendar import load_calendar
-from huikuan.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from huikuan.core.errors import Conflict, InvalidInput, NotFound
 from huikuan.customers.models import Contract
 from huikuan.ledger.models import Allocation, Invoice, InvoiceStatus
-from huikuan.users.models import User
-from huikuan.users.rules import Right, may
+
+# A plan waives fees once approved, until it defaults (its default date); a cancelled plan
+# waives nothing, nor does one proposed or rejected.
+_WAIVING = ("active", "completed", "defaulted")
 
 
 @dataclass(slots=True)
@@ -287,7 +300,7 @@ def _histories(
                 PaymentPlanInvoice.company_id == company_id,
                 PaymentPlanInvoice.invoice_id.in_(chunk),
                 PaymentPlan.waive_late_fees.is_(True),
-                PaymentPlan.status != "cancelled",
+                PaymentPlan.status.in_(_WAIVING),
             )
         ):
             events[invoice_id].append((_as_date(agreed_on), "waiver", 1))
@@ -313,71 +326,158 @@ def _histories(
     return histories
 
 
-def waive_late_fee(
+def _locked_charge(session: Session, company_id: int, charge_id: int) -> LateFeeCharge:
+    charge = session.scalar(
+        select(LateFeeCharge)
+        .where(LateFeeCharge.company_id == company_id, LateFeeCharge.id == charge_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if charge is None:
+        raise NotFound(f"没有违约金记录 {charge_id} / no late fee charge {charge_id}")
+    return charge
+
+
+def pending_amount(session: Session, *, charge_id: int) -> int:
+    """Fen asked for in the charge's waiver requests still waiting for a decision."""
+    query = select(func.coalesce(func.sum(LateFeeWaiver.amount), 0)).where(
+        LateFeeWaiver.charge_id == charge_id, LateFeeWaiver.status == "pending"
+    )
+    return int(session.scalar(query) or 0)
+
+
+def request_waiver(
     session: Session,
     *,
     actor: Actor,
     company_id: int,
     charge_id: int,
-    amount: int,
     reason: str,
-    approved_by: str,
-) -> LateFeeCharge:
-    """Waive ``amount`` fen of a charge (all or part of what is not waived yet). A reason is
-    required, and the approver (a user name) must be another active user who may manage
-    credit."""
+    amount: int | None = None,
+) -> LateFeeWaiver:
+    """Ask to waive ``amount`` fen of a charge (None: all that may still be asked for, i.e.
+    the charge less what is waived and what other requests wait for). A reason is required;
+    nothing changes until another person who may manage credit approves it."""
     reason = reason.strip()
     if not reason:
         raise InvalidInput("减免违约金必须说明理由 / a waiver needs a reason")
+    charge = _locked_charge(session, company_id, charge_id)
+    waiting = pending_amount(session, charge_id=charge.id)
+    left = charge.amount - charge.waived - waiting
+    if amount is None:
+        if left <= 0:
+            raise Conflict(
+                "这笔违约金已全部减免或已有待审批的减免申请 / "
+                "nothing is left to waive: all of it is waived or asked for"
+            )
+        amount = left
     if amount <= 0:
         raise InvalidInput("减免金额必须大于零 / the amount waived must be positive")
-    charge = session.scalar(
-        select(LateFeeCharge)
-        .where(LateFeeCharge.company_id == company_id, LateFeeCharge.id == charge_id)
-        .with_for_update()
-    )
-    if charge is None:
-        raise NotFound(f"没有违约金记录 {charge_id} / no late fee charge {charge_id}")
-    left = charge.amount - charge.waived
     if amount > left:
         raise InvalidInput(
-            f"减免金额 {amount / 100:.2f} 超过未减免的违约金 {left / 100:.2f} / "
-            f"the amount waived {amount / 100:.2f} exceeds what is left {left / 100:.2f}"
+            f"减免金额 {amount / 100:.2f} 超过可申请减免的违约金 {left / 100:.2f}"
+            f"（违约金减去已减免和待审批的申请） / the amount waived {amount / 100:.2f} exceeds "
+            f"what is left {left / 100:.2f} (the fee less what is waived and asked for)"
         )
-    approver = session.scalar(
-        select(User).where(User.company_id == company_id, User.username == approved_by.strip())
+    waiver = LateFeeWaiver(
+        company_id=company_id, charge_id=charge.id, amount=amount, reason=reason[:500],
+        requested_by=actor.name, requested_at=actor.at, status="pending",
+    )  # fmt: skip
+    session.add(waiver)
+    session.flush()
+    invoice_number = session.scalar(select(Invoice.number).where(Invoice.id == charge.invoice_id))
+    record_change(
+        session, actor=actor, company_id=company_id, entity="late_fee_waiver",
+        entity_id=waiver.id, action="request",
+        after=_waiver_facts(waiver, invoice_number or "") | {"left_before": left},
+    )  # fmt: skip
+    return waiver
+
+
+def decide_waiver(
+    session: Session,
+    *,
+    actor: Actor,
+    company_id: int,
+    waiver_id: int,
+    approve: bool,
+    note: str = "",
+) -> LateFeeWaiver:
+    """Approve a waiver request (the charge's ``waived`` goes up by its amount, with its reason
+    and the approver) or reject it (nothing else changes). The requester cannot decide their
+    own; a request is decided once; the charge is locked, so concurrent approvals never waive
+    more than it."""
+    waiver = session.scalar(
+        select(LateFeeWaiver)
+        .where(LateFeeWaiver.company_id == company_id, LateFeeWaiver.id == waiver_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    if approver is None or not approver.is_active:
-        raise NotFound(f"没有用户 {approved_by} / no user {approved_by}")
-    if not may(approver.role, Right.MANAGE_CREDIT):
-        raise Forbidden(
-            f"{approved_by} 无权审批减免 / {approved_by} may not approve waivers (manage_credit)"
+    if waiver is None:
+        raise NotFound(f"没有减免申请 #{waiver_id} / no waiver request #{waiver_id}")
+    if waiver.status != "pending":
+        raise Conflict(
+            f"减免申请 #{waiver_id} 已处理（{waiver.status}） / "
+            f"waiver request #{waiver_id} was already decided ({waiver.status})"
         )
-    if actor.name in {approver.username, approver.display_name, f"cli:{approver.username}"}:
+    if actor.same_person(waiver.requested_by):
         raise Conflict(
             "不能审批自己提出的减免，请另一位信用经理审批 / "
             "you cannot approve your own waiver: another credit manager must"
         )
+    charge = _locked_charge(session, company_id, waiver.charge_id)
     invoice_number = session.scalar(select(Invoice.number).where(Invoice.id == charge.invoice_id))
-    before = _charge_facts(charge, invoice_number or "")
-    charge.waived += amount
-    charge.waiver_reason = (
-        reason if not charge.waiver_reason else f"{charge.waiver_reason}; {reason}"
-    )
-    charge.waiver_reason = charge.waiver_reason[:500]
-    charge.waiver_approved_by = approver.username
+    number = invoice_number or ""
+    before = _waiver_facts(waiver, number)
+    if approve:
+        left = charge.amount - charge.waived
+        if waiver.amount > left:
+            raise Conflict(
+                f"减免金额 {waiver.amount / 100:.2f} 超过未减免的违约金 {left / 100:.2f} / "
+                f"the amount waived {waiver.amount / 100:.2f} exceeds what is left {left / 100:.2f}"
+            )
+        _waive(session, actor, company_id, charge, waiver, number)
+    waiver.status = "approved" if approve else "rejected"
+    waiver.decided_by = actor.name
+    waiver.decided_at = actor.at
+    waiver.note = note.strip()[:1000]
     session.flush()
     record_change(
-        session,
-        actor=actor,
-        company_id=company_id,
-        entity="late_fee_charge",
-        entity_id=charge.id,
-        action="waive",
-        before=before,
-        after=_charge_facts(charge, invoice_number or "") | {"waived_now": amount},
+        session, actor=actor, company_id=company_id, entity="late_fee_waiver",
+        entity_id=waiver.id, action="approve" if approve else "reject", before=before,
+        after=_waiver_facts(waiver, number),
+    )  # fmt: skip
+    return waiver
+
+
+def _waive(
+    session: Session, actor: Actor, company_id: int, charge: LateFeeCharge,
+    waiver: LateFeeWaiver, invoice_number: str,
+) -> None:  # fmt: skip
+    """Add an approved request to the charge (audited on the charge, before and after)."""
+    before = _charge_facts(charge, invoice_number)
+    charge.waived += waiver.amount
+    reason = (
+        waiver.reason if not charge.waiver_reason else f"{charge.waiver_reason}; {waiver.reason}"
     )
-    return charge
+    charge.waiver_reason = reason[:500]
+    charge.waiver_approved_by = actor.name[:100]
+    session.flush()
+    record_change(
+        session, actor=actor, company_id=company_id, entity="late_fee_charge",
+        entity_id=charge.id, action="waive", before=before,
+        after=_charge_facts(charge, invoice_number)
+        | {"waived_now": waiver.amount, "waiver_request": waiver.id,
+           "requested_by": waiver.requested_by},
+    )  # fmt: skip
+
+
+def _waiver_facts(waiver: LateFeeWaiver, invoice_number: str) -> dict[str, object]:
+    return {
+        "charge": waiver.charge_id, "invoice": invoice_number, "amount": waiver.amount,
+        "reason": waiver.reason, "status": waiver.status, "requested_by": waiver.requested_by,
+        "decided_by": waiver.decided_by, "note": waiver.note,
+    }  # fmt: skip
 
 
 def charges(

@@ -363,9 +363,10 @@ class PaymentPlan(Base):
     company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     agreed_on: Mapped[dt.date] = mapped_column(Date)
-    # active (in good standing), completed, defaulted (an instalment missed), cancelled
-    status: Mapped[str] = mapped_column(String(20), default="active")
-    approved_by: Mapped[str] = mapped_column(String(100), default="")
+    # proposed (waiting for another person who may manage credit), rejected, active (approved,
+    # in good standing), completed, defaulted (an instalment missed), cancelled
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    approved_by: Mapped[str] = mapped_column(String(100), default="")  # who approved it
     note: Mapped[str] = mapped_column(String(1000), default="")
     annual_interest_bp: Mapped[int] = mapped_column(Integer, default=0)  # basis points a year
     waive_late_fees: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -517,3 +518,28 @@ class LateFeeCharge(Base):
     waived: Mapped[int] = mapped_column(Fen, default=0)
     waiver_reason: Mapped[str] = mapped_column(String(500), default="")
     waiver_approved_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class LateFeeWaiver(Base):
+    """A request to waive all or part of a late-fee charge. It lowers what is owed only once
+    another person who may manage credit approves it (``late_fees.decide_waiver``)."""
+
+    __tablename__ = "late_fee_waiver"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_late_fee_waiver_pending", "company_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    charge_id: Mapped[int] = mapped_column(ForeignKey("late_fee_charge.id"), index=True)
+    amount: Mapped[int] = mapped_column(Fen)
+    reason: Mapped[str] = mapped_column(String(500))
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(
+        String(20), default="pending"
+    )  # pending, approved, rejected
+    decided_by: Mapped[str] = mapped_column(String(100), default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    note: Mapped[str] = mapped_column(String(1000), default="")

@@ -1,10 +1,11 @@
-"""Routes: payment plans, late fees and follow-ups under /api — list, show, agree and cancel
-plans; list late-fee charges and waive one; list follow-ups and close one.
+"""Routes: payment plans, late fees and follow-ups under /api — list, show, propose, decide
+and cancel plans; list late-fee charges, ask for a waiver and decide one; list follow-ups and
+close one.
 
-Money goes in and out as decimal strings; dates as YYYY-MM-DD. Plans, charges and follow-ups
-of customers outside the user's view are 'not found'. Agreeing a plan and waiving a fee name
-an approver: another active user who may manage credit (see docs/disputes-and-plans.md and
-docs/promises-and-late-fees.md).
+Money goes in and out as decimal strings; dates as YYYY-MM-DD. Plans, charges, waiver requests
+and follow-ups of customers outside the user's view are 'not found'. A plan and a waiver are
+requests until another person who may manage credit approves them through their own sign-in
+(see docs/disputes-and-plans.md and docs/promises-and-late-fees.md).
 """
 
 from __future__ import annotations
@@ -24,15 +25,18 @@ from huikuan.collections.plan_fee_queries import (
     FeeFilter,
     FeeLine,
     PlanDetail,
-    fee_line,
+    WaiverLine,
     list_fee_charges,
+    list_waivers,
     owner_code,
     plan_candidates,
     plan_detail,
     plan_lines,
+    waiver_line,
+    waiver_owner,
 )
 from huikuan.collections.plan_rules import ScheduleError
-from huikuan.core.errors import Forbidden, InvalidInput, NotFound, prefixed
+from huikuan.core.errors import InvalidInput, NotFound, prefixed
 from huikuan.core.money import AmountError, decimal_string, parse_amount
 from huikuan.users.rules import Right
 from huikuan.web.deps import Principal, SessionDep, require, visible_customer
@@ -42,12 +46,13 @@ router = APIRouter(prefix="/api", tags=["plans and late fees"])
 Reader = Annotated[Principal, Depends(require(Right.READ_COLLECTIONS))]
 Logger = Annotated[Principal, Depends(require(Right.LOG_CONTACTS))]
 Worker = Annotated[Principal, Depends(require(Right.WORK_ACTIONS))]
+Manager = Annotated[Principal, Depends(require(Right.MANAGE_CREDIT))]
 Id = Annotated[int, PathParam(ge=1, le=2**62)]
 Code = Annotated[str, PathParam(max_length=60)]
 Page = Annotated[int, Query(ge=1, le=1_000_000)]
 PageSize = Annotated[int, Query(ge=1, le=200)]
 Amount = Annotated[str, Field(max_length=40, description="Decimal string, e.g. 50000.00")]
-PlanStatusName = Literal["active", "completed", "defaulted", "cancelled"]
+PlanStatusName = Literal["proposed", "active", "completed", "defaulted", "cancelled", "rejected"]
 
 
 def visible_owner(
@@ -80,8 +85,10 @@ class PlanSummaryOut(BaseModel):
     customer: str
     customer_name: str
     agreed_on: dt.date
-    status: str = Field(description="active, completed, defaulted or cancelled")
-    approved_by: str
+    status: str = Field(
+        description="proposed (waiting for approval), active, completed, defaulted, cancelled or rejected"
+    )
+    approved_by: str = Field(description="Who approved it (empty until approved)")
     invoices: int = Field(description="How many invoices the plan covers")
     total: str = Field(description="Principal of all instalments")
     paid: str = Field(description="Received towards the instalments, as last checked")
@@ -209,7 +216,6 @@ class PlanIn(BaseModel):
     ] = None
     annual_interest_bp: int = Field(0, ge=0, le=100_00, description="Simple interest, basis points a year (600 = 6%)")  # fmt: skip
     waive_late_fees: bool = False
-    approver: Annotated[str, Field(min_length=1, max_length=100, description="User name of the approving credit manager")]  # fmt: skip
     agreed_on: dt.date | None = Field(None, description="Default today")
     note: Annotated[str, Field(max_length=1000)] = ""
 
@@ -234,8 +240,8 @@ def _schedule(body: PlanIn) -> plans.ScheduleRequest:
 def agree_plan(
     request: Request, session: SessionDep, principal: Logger, code: Code, body: PlanIn
 ) -> PlanOut:
-    """Agree a payment plan for invoices of the customer (by default its overdue ones that may
-    join one), approved by another user who may manage credit."""
+    """Propose a payment plan for invoices of the customer (by default its overdue ones that may
+    join one). It is ``proposed`` until another person who may manage credit approves it."""
     customer = visible_customer(session, principal, code)
     agreed_on = business_date(body.agreed_on, "agreed_on")
     numbers = body.invoices
@@ -248,11 +254,32 @@ def agree_plan(
     plan = plans.agree_plan(
         session, actor=principal.actor(request), company_id=principal.company.id,
         customer=customer, invoice_numbers=numbers, schedule=_schedule(body),
-        approved_by=body.approver.strip(), annual_interest_bp=body.annual_interest_bp,
+        annual_interest_bp=body.annual_interest_bp,
         waive_late_fees=body.waive_late_fees, agreed_on=agreed_on, note=body.note.strip(),
     )  # fmt: skip
     detail = plan_detail(session, company_id=principal.company.id, plan_id=plan.id)
     return _plan_out(detail, principal.company.currency)
+
+
+class DecisionIn(BaseModel):
+    approve: bool
+    note: Annotated[str, Field(max_length=1000)] = ""
+    decided_on: dt.date | None = Field(None, description="Default today")
+
+
+@router.post("/plans/{plan_id}/decision", response_model=PlanOut, responses=ERROR_RESPONSES)
+def decide_plan(
+    request: Request, session: SessionDep, principal: Manager, plan_id: Id, body: DecisionIn
+) -> PlanOut:
+    """Approve (``active``) or reject a proposed plan; not one's own (409), nor one already
+    decided (409)."""
+    _visible_plan(session, principal, plan_id)
+    plans.decide_plan(
+        session, actor=principal.actor(request), company_id=principal.company.id,
+        plan_id=plan_id, approve=body.approve, note=body.note,
+        decided_on=business_date(body.decided_on, "decided_on"),
+    )  # fmt: skip
+    return _plan_out(_visible_plan(session, principal, plan_id), principal.company.currency)
 
 
 class CancelIn(BaseModel):
@@ -335,32 +362,108 @@ def list_late_fees(
     )  # fmt: skip
 
 
-class WaiveIn(BaseModel):
-    amount: Annotated[str | None, Field(max_length=40, description="Default: all not waived yet")] = None  # fmt: skip
+class WaiverIn(BaseModel):
+    amount: Annotated[str | None, Field(max_length=40, description="Default: all that may still be asked for")] = None  # fmt: skip
     reason: Annotated[str, Field(min_length=1, max_length=500)]
-    approver: Annotated[str, Field(min_length=1, max_length=100, description="User name of another credit manager")]  # fmt: skip
 
 
-@router.post("/late-fees/{charge_id}/waive", response_model=ChargeOut, responses=ERROR_RESPONSES)
-def waive(
-    request: Request, session: SessionDep, principal: Logger, charge_id: Id, body: WaiveIn
-) -> ChargeOut:
-    """Waive all or part of a charge with a reason, approved by another user who may manage
-    credit (409 when the approver is the one asking)."""
+class WaiverOut(BaseModel):
+    id: int
+    charge_id: int
+    customer: str
+    customer_name: str
+    invoice: str
+    period_end: dt.date
+    amount: str = Field(description="Asked to be waived")
+    reason: str
+    requested_by: str
+    requested_at: dt.datetime
+    status: str = Field(description="pending, approved or rejected")
+    decided_by: str
+    decided_at: dt.datetime | None
+    note: str
+    charge_owed: str = Field(description="The charge's amount less what is waived, now")
+
+
+class WaiverPage(PageMeta):
+    items: list[WaiverOut]
+
+
+def _waiver_out(line: WaiverLine) -> WaiverOut:
+    w, c = line.waiver, line.charge
+    return WaiverOut(
+        id=w.id, charge_id=c.id, customer=line.customer, customer_name=line.customer_name,
+        invoice=line.invoice, period_end=c.period_end, amount=decimal_string(w.amount),
+        reason=w.reason, requested_by=w.requested_by, requested_at=w.requested_at,
+        status=w.status, decided_by=w.decided_by, decided_at=w.decided_at, note=w.note,
+        charge_owed=decimal_string(c.amount - c.waived),
+    )  # fmt: skip
+
+
+def _visible_waiver(session: Session, principal: Principal, waiver_id: int) -> WaiverLine:
+    missing = f"没有减免申请 #{waiver_id} / no waiver request #{waiver_id}"
+    code = waiver_owner(session, company_id=principal.company.id, waiver_id=waiver_id)
+    if code is None:
+        raise NotFound(missing)
+    try:
+        visible_customer(session, principal, code)
+    except NotFound:
+        raise NotFound(missing) from None
+    line = waiver_line(session, company_id=principal.company.id, waiver_id=waiver_id)
+    assert line is not None  # found above
+    return line
+
+
+@router.post(
+    "/late-fees/{charge_id}/waivers", response_model=WaiverOut, status_code=201,
+    responses=ERROR_RESPONSES,
+)  # fmt: skip
+def request_waiver(
+    request: Request, session: SessionDep, principal: Logger, charge_id: Id, body: WaiverIn
+) -> WaiverOut:
+    """Ask to waive all or part of a charge, with a reason; it is ``pending`` until another
+    person who may manage credit approves it (422 beyond what may still be asked for)."""
     missing = f"没有违约金记录 {charge_id} / no late fee charge {charge_id}"
     visible_owner(session, principal, LateFeeCharge, charge_id, missing)
-    charge = session.get_one(LateFeeCharge, charge_id)
-    amount = _fen(body.amount, "amount") if body.amount else charge.amount - charge.waived
-    try:
-        late_fees.waive_late_fee(
-            session, actor=principal.actor(request), company_id=principal.company.id,
-            charge_id=charge_id, amount=amount, reason=body.reason, approved_by=body.approver.strip(),
-        )  # fmt: skip
-    except Forbidden as exc:  # the approver may not approve: the request names the wrong person
-        raise InvalidInput(exc.message) from exc
-    line = fee_line(session, company_id=principal.company.id, charge_id=charge_id)
-    assert line is not None  # seen above
-    return _charge_out(line)
+    waiver = late_fees.request_waiver(
+        session, actor=principal.actor(request), company_id=principal.company.id,
+        charge_id=charge_id, reason=body.reason,
+        amount=_fen(body.amount, "amount") if body.amount else None,
+    )  # fmt: skip
+    return _waiver_out(_visible_waiver(session, principal, waiver.id))
+
+
+@router.get("/late-fee-waivers", response_model=WaiverPage, responses=ERROR_RESPONSES)
+def list_waiver_requests(
+    session: SessionDep, principal: Reader,
+    status: Literal["pending", "approved", "rejected", "all"] = "pending",
+    customer: Annotated[str | None, Query(max_length=60, description="Customer code")] = None,
+    page: Page = 1, page_size: PageSize = 50,
+) -> WaiverPage:  # fmt: skip
+    """Waiver requests of the customers the user sees, oldest first; pending ones unless asked."""
+    rows, total = list_waivers(
+        session, company_id=principal.company.id, status=None if status == "all" else status,
+        customer=customer or None, only=principal.scope.only, page=page, page_size=page_size,
+    )  # fmt: skip
+    return WaiverPage(
+        items=[_waiver_out(r) for r in rows], page=page, page_size=page_size, total=total
+    )
+
+
+@router.post(
+    "/late-fee-waivers/{waiver_id}/decision", response_model=WaiverOut, responses=ERROR_RESPONSES
+)
+def decide_waiver(
+    request: Request, session: SessionDep, principal: Manager, waiver_id: Id, body: DecisionIn
+) -> WaiverOut:
+    """Approve (the charge's waived amount goes up) or reject a waiver request; not one's own
+    (409), nor one already decided (409)."""
+    _visible_waiver(session, principal, waiver_id)
+    late_fees.decide_waiver(
+        session, actor=principal.actor(request), company_id=principal.company.id,
+        waiver_id=waiver_id, approve=body.approve, note=body.note,
+    )  # fmt: skip
+    return _waiver_out(_visible_waiver(session, principal, waiver_id))
 
 
 # --- follow-ups -------------------------------------------------------------------------------

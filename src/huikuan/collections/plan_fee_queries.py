@@ -1,6 +1,6 @@
 """Read queries for the payment-plan, late-fee and follow-up pages and their API: plans with
 their instalment counts, one plan with its schedule and invoices, the invoices a new plan may
-cover, late-fee charges across customers with filters and totals, and who may approve.
+cover, late-fee charges across customers with filters and totals, and the waiver requests.
 
 ``only`` keeps the customers a user sees (a customer column and its value, as in
 ``users.rules.CustomerScope.only``); the caller checks one row's customer with
@@ -19,17 +19,15 @@ from huikuan.collections.models import (
     Dispute,
     FollowUp,
     LateFeeCharge,
+    LateFeeWaiver,
     PaymentPlan,
     PaymentPlanInvoice,
     PlanInstalment,
 )
-from huikuan.collections.plan_rules import PlanStatus
-from huikuan.collections.plans import PlanRow, list_plans
+from huikuan.collections.plans import HOLDING, PlanRow, list_plans
 from huikuan.core.errors import NotFound
 from huikuan.customers.models import Customer
 from huikuan.ledger.models import Invoice, InvoiceStatus
-from huikuan.users.models import User
-from huikuan.users.rules import RIGHTS, Right
 
 Scope = tuple[str, str] | None
 
@@ -148,7 +146,7 @@ class Candidate:
 
     invoice: Invoice
     days_overdue: int
-    blocked: str  # "", "in_plan" (an active plan has it), "disputed" (an open dispute)
+    blocked: str  # "", "in_plan" (a proposed or active plan has it), "disputed" (an open dispute)
 
 
 def plan_candidates(session: Session, *, customer: Customer, as_of: dt.date) -> list[Candidate]:
@@ -173,7 +171,7 @@ def plan_candidates(session: Session, *, customer: Customer, as_of: dt.date) -> 
             .join(PaymentPlan, PaymentPlan.id == PaymentPlanInvoice.plan_id)
             .where(
                 PaymentPlanInvoice.invoice_id.in_(ids),
-                PaymentPlan.status == PlanStatus.ACTIVE.value,
+                PaymentPlan.status.in_(HOLDING),
             )
         )
     )
@@ -190,24 +188,6 @@ def plan_candidates(session: Session, *, customer: Customer, as_of: dt.date) -> 
         )
         for i in invoices
     ]
-
-
-def approvers(session: Session, *, company_id: int, excluding: str = "") -> list[str]:
-    """User names of the active users who may approve plans and waivers, but not ``excluding``
-    (the person asking may not approve their own request)."""
-    roles = sorted(r.value for r in RIGHTS[Right.MANAGE_CREDIT])
-    return list(
-        session.scalars(
-            select(User.username)
-            .where(
-                User.company_id == company_id,
-                User.is_active.is_(True),
-                User.role.in_(roles),
-                User.username != excluding,
-            )
-            .order_by(User.username)
-        )
-    )
 
 
 # --- late fees ----------------------------------------------------------------------------------
@@ -294,14 +274,6 @@ def list_fee_charges(
     return FeePage(rows, int(total or 0), int(amount or 0), int(waived or 0))
 
 
-def fee_line(session: Session, *, company_id: int, charge_id: int) -> FeeLine | None:
-    """One charge with its invoice and customer."""
-    found = session.execute(
-        _fees(company_id, FeeFilter()).where(LateFeeCharge.id == charge_id)
-    ).first()
-    return None if found is None else FeeLine(found[0], found[1], found[2], found[3])
-
-
 def owed_charges(session: Session, *, customer: Customer, limit: int) -> FeePage:
     """The customer's charges with something not waived (the first ``limit`` of them) and
     their totals, for the customer page."""
@@ -312,3 +284,90 @@ def owed_charges(session: Session, *, customer: Customer, limit: int) -> FeePage
         page=1,
         page_size=limit,
     )
+
+
+# --- waiver requests ----------------------------------------------------------------------------
+
+WAIVER_STATES = ("pending", "approved", "rejected")
+
+
+@dataclass(frozen=True, slots=True)
+class WaiverLine:
+    waiver: LateFeeWaiver
+    charge: LateFeeCharge
+    invoice: str
+    customer: str
+    customer_name: str
+
+
+def waiver_owner(session: Session, *, company_id: int, waiver_id: int) -> str | None:
+    """The code of the customer a waiver request's charge belongs to (None: no request)."""
+    return session.scalar(
+        select(Customer.code)
+        .join(LateFeeCharge, LateFeeCharge.customer_id == Customer.id)
+        .join(LateFeeWaiver, LateFeeWaiver.charge_id == LateFeeCharge.id)
+        .where(LateFeeWaiver.company_id == company_id, LateFeeWaiver.id == waiver_id)
+    )
+
+
+def _waivers(company_id: int, status: str | None, customer: str | None, only: Scope) -> Select[LateFeeWaiver, LateFeeCharge, str, str, str]:  # fmt: skip
+    query = (
+        select(LateFeeWaiver, LateFeeCharge, Invoice.number, Customer.code, Customer.name)
+        .join(LateFeeCharge, LateFeeCharge.id == LateFeeWaiver.charge_id)
+        .join(Invoice, Invoice.id == LateFeeCharge.invoice_id)
+        .join(Customer, Customer.id == LateFeeCharge.customer_id)
+        .where(LateFeeWaiver.company_id == company_id)
+    )
+    if status:
+        query = query.where(LateFeeWaiver.status == status)
+    if customer:
+        query = query.where(Customer.code == customer)
+    if only is not None:
+        query = query.where(getattr(Customer, only[0]) == only[1])
+    return query
+
+
+def list_waivers(
+    session: Session,
+    *,
+    company_id: int,
+    status: str | None = None,
+    customer: str | None = None,
+    only: Scope = None,
+    page: int = 1,
+    page_size: int = 200,
+) -> tuple[list[WaiverLine], int]:
+    """Waiver requests of the customers seen, oldest first (one page), and how many match."""
+    query = _waivers(company_id, status, customer, only)
+    total = session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
+    found = session.execute(
+        query.order_by(LateFeeWaiver.requested_at, LateFeeWaiver.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    return [WaiverLine(*row) for row in found], int(total)
+
+
+def waiver_line(session: Session, *, company_id: int, waiver_id: int) -> WaiverLine | None:
+    found = session.execute(
+        _waivers(company_id, None, None, None).where(LateFeeWaiver.id == waiver_id)
+    ).first()
+    return None if found is None else WaiverLine(*found)
+
+
+def pending_by_charge(
+    session: Session, *, company_id: int, charge_ids: list[int]
+) -> dict[int, int]:
+    """Per charge with waiver requests waiting, the fen asked for."""
+    if not charge_ids:
+        return {}
+    rows = session.execute(
+        select(LateFeeWaiver.charge_id, func.sum(LateFeeWaiver.amount))
+        .where(
+            LateFeeWaiver.company_id == company_id,
+            LateFeeWaiver.charge_id.in_(charge_ids),
+            LateFeeWaiver.status == "pending",
+        )
+        .group_by(LateFeeWaiver.charge_id)
+    )
+    return {charge_id: int(total or 0) for charge_id, total in rows}

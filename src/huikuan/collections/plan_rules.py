@@ -128,10 +128,12 @@ class InstalmentStatus(enum.StrEnum):
 
 
 class PlanStatus(enum.StrEnum):
+    PROPOSED = "proposed"  # recorded, waiting for a person who may manage credit
     ACTIVE = "active"
     COMPLETED = "completed"
     DEFAULTED = "defaulted"
     CANCELLED = "cancelled"
+    REJECTED = "rejected"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,8 @@
 """Payment plans: instalments agreed for a customer's overdue invoices.
 
+A plan is recorded as ``proposed`` (``agree_plan``) and takes effect only when another person
+who may manage credit approves it (``decide_plan``: ``active``, or ``rejected``); the one who
+recorded it cannot. Until then its invoices stay on the ladder and it waives no late fee.
 While a plan is ``active`` its invoices are left out of the daily run (``daily.chaseable``).
 ``check_plans`` judges the instalments from the money that reduced the plan's invoices since
 the agreement (live allocations of payments and credit notes, oldest instalment first; see
@@ -9,7 +12,9 @@ that has come due at once, without waiting out the wait of the last step taken. 
 full is completed. Cancelling a plan returns its invoices to the ladder where they stood.
 
 Decisions: an invoice with an open dispute cannot join a plan (resolve the dispute first, or
-leave the invoice out), so the plan's balance is simply the invoices' open amount. Interest
+leave the invoice out), so the plan's balance is simply the invoices' open amount; nor can an
+invoice in another proposed or active plan. An approved plan keeps the agreement date and the
+schedule as proposed: an instalment already past is judged by ``check_plans`` as any other. Interest
 is shown on the schedule; instalments are judged on principal.
 """
 
@@ -36,8 +41,6 @@ from huikuan.core.calendar import load_calendar
 from huikuan.core.errors import Conflict, InvalidInput, NotFound
 from huikuan.customers.models import Customer
 from huikuan.ledger.models import Allocation, Invoice, InvoiceStatus
-from huikuan.users.models import User
-from huikuan.users.rules import Right, may
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,17 +55,8 @@ class ScheduleRequest:
         return cls(rules.equal_dates(first, count, rules.Frequency(frequency)))
 
 
-def _check_approver(session: Session, company_id: int, actor: Actor, username: str) -> User:
-    user = session.scalar(
-        select(User).where(User.company_id == company_id, User.username == username)
-    )
-    if user is None or not user.is_active or not may(user.role, Right.MANAGE_CREDIT):
-        raise NotFound(
-            f"没有可审批信用的用户 {username} / no user {username} who may approve credit"
-        )
-    if username in (actor.name, actor.name.removeprefix("cli:")):
-        raise Conflict("不能审批自己录入的还款计划 / you cannot approve a plan you record")
-    return user
+# The plans that hold their invoices: another plan cannot take them.
+HOLDING = (rules.PlanStatus.PROPOSED.value, rules.PlanStatus.ACTIVE.value)
 
 
 def agree_plan(
@@ -73,19 +67,17 @@ def agree_plan(
     customer: Customer,
     invoice_numbers: Sequence[str],
     schedule: ScheduleRequest,
-    approved_by: str,
     annual_interest_bp: int = 0,
     waive_late_fees: bool = False,
     agreed_on: dt.date,
     note: str = "",
 ) -> PaymentPlan:
-    """Agree instalments for open invoices of one customer, approved by a credit manager who
-    is not the one recording it."""
+    """Record instalments agreed for open invoices of one customer, as ``proposed``: they hold
+    nothing back until another person who may manage credit approves them (``decide_plan``)."""
     if not invoice_numbers:
         raise InvalidInput("请至少选择一张发票 / name at least one invoice")
     if len(set(invoice_numbers)) != len(invoice_numbers):
         raise InvalidInput("同一发票填写了两次 / the same invoice twice")
-    _check_approver(session, company_id, actor, approved_by)
     invoices = list(
         session.scalars(
             select(Invoice)
@@ -111,11 +103,12 @@ def agree_plan(
         select(Invoice.number)
         .join(PaymentPlanInvoice, PaymentPlanInvoice.invoice_id == Invoice.id)
         .join(PaymentPlan, PaymentPlan.id == PaymentPlanInvoice.plan_id)
-        .where(Invoice.id.in_(ids), PaymentPlan.status == rules.PlanStatus.ACTIVE.value)
+        .where(Invoice.id.in_(ids), PaymentPlan.status.in_(HOLDING))
     ).all()
     if planned:
         raise Conflict(
-            f"发票 {', '.join(planned)} 已在另一个还款计划中 / already in an active plan"
+            f"发票 {', '.join(planned)} 已在另一个待审批或履行中的还款计划中 / "
+            "already in a proposed or active plan"
         )
     disputed = session.scalars(
         select(Invoice.number)
@@ -143,8 +136,7 @@ def agree_plan(
         company_id=company_id,
         customer_id=customer.id,
         agreed_on=agreed_on,
-        status=rules.PlanStatus.ACTIVE.value,
-        approved_by=approved_by,
+        status=rules.PlanStatus.PROPOSED.value,
         note=note,
         annual_interest_bp=annual_interest_bp,
         waive_late_fees=waive_late_fees,
@@ -170,11 +162,56 @@ def agree_plan(
         session, actor=actor, company_id=company_id, entity="payment_plan", entity_id=plan.id,
         action="create", after={
             "customer": customer.code, "invoices": list(invoice_numbers), "balance": balance,
-            "agreed_on": agreed_on, "approved_by": approved_by,
+            "agreed_on": agreed_on, "status": plan.status,
             "annual_interest_bp": annual_interest_bp, "waive_late_fees": waive_late_fees,
             "instalments": [[x.due_on, x.amount, x.interest] for x in instalments],
             "note": note,
         },
+    )  # fmt: skip
+    return plan
+
+
+def decide_plan(
+    session: Session,
+    *,
+    actor: Actor,
+    company_id: int,
+    plan_id: int,
+    approve: bool,
+    note: str = "",
+    decided_on: dt.date,
+) -> PaymentPlan:
+    """Approve a proposed plan (it becomes ``active``, approved by the actor) or reject it.
+    The person who recorded the plan cannot decide it; a plan is decided once."""
+    plan = session.scalar(
+        select(PaymentPlan)
+        .where(PaymentPlan.company_id == company_id, PaymentPlan.id == plan_id)
+        .with_for_update()
+    )
+    if plan is None:
+        raise NotFound(f"没有还款计划 #{plan_id} / no payment plan #{plan_id}")
+    if plan.status != rules.PlanStatus.PROPOSED.value:
+        raise Conflict(
+            f"还款计划 #{plan_id} 状态为 {plan.status}，不是待审批 / "
+            f"plan #{plan_id} is {plan.status}, not waiting for approval"
+        )
+    if actor.same_person(plan.recorded_by):
+        raise Conflict(
+            "不能审批自己录入的还款计划，请另一位信用经理审批 / "
+            "you cannot approve a plan you recorded: another credit manager must"
+        )
+    before = {"status": plan.status, "approved_by": plan.approved_by}
+    if approve:
+        plan.status = rules.PlanStatus.ACTIVE.value
+        plan.approved_by = actor.name
+    else:
+        plan.status = rules.PlanStatus.REJECTED.value
+    session.flush()
+    record_change(
+        session, actor=actor, company_id=company_id, entity="payment_plan", entity_id=plan.id,
+        action="approve" if approve else "reject", before=before,
+        after={"status": plan.status, "approved_by": plan.approved_by, "decided_on": decided_on,
+               "note": note.strip()},
     )  # fmt: skip
     return plan
 
@@ -347,6 +384,7 @@ class PlanRow:
     agreed_on: dt.date
     status: str
     approved_by: str
+    recorded_by: str
     invoices: int
     total: int
     paid: int
@@ -402,6 +440,7 @@ def list_plans(session: Session, *, company_id: int, status: str | None = None) 
             p.agreed_on,
             p.status,
             p.approved_by,
+            p.recorded_by,
             int(n or 0),
             int(t or 0),
             int(paid or 0),

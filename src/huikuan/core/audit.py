@@ -32,6 +32,11 @@ class Actor:
     source: str
     at: dt.datetime
 
+    def same_person(self, name: str) -> bool:
+        """Whether ``name`` (who made an earlier change) is this actor, by whichever door each
+        came in: ``li`` on the web and ``cli:li`` on the command line are one person."""
+        return self.name.removeprefix("cli:") == name.removeprefix("cli:")
+
 
 class AuditRecord(Base):
     __tablename__ = "audit_record"

@@ -148,6 +148,7 @@ def _exceptions(
         company_id=company_id,
         customer_id=planned,
         agreed_on=as_of - dt.timedelta(days=14),
+        status="active",
         approved_by="credit",
         note="分三期付清，按月",
     )

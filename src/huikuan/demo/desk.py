@@ -195,20 +195,29 @@ def _quality_problem(scene: _Scene) -> None:
 
 def _financial_difficulty(scene: _Scene) -> None:
     # The customer admits difficulty: a debt acknowledgment to sign, reviews for the credit
-    # manager, and a plan of three monthly instalments the credit manager approves.
+    # manager, and a plan of three monthly instalments the collector proposes and the credit
+    # manager approves (as themself: the proposer cannot).
     scene.call("reached", excuse="financial_difficulty", reached="李总", note="资金紧张，希望分期")
     invoices = scene.open_invoices()
-    plans.agree_plan(
+    plan = plans.agree_plan(
         scene.session,
         actor=scene.actor(hour=16),
         company_id=scene.company_id,
         customer=scene.customer,
         invoice_numbers=[i.number for i in invoices],
         schedule=plans.ScheduleRequest.equal(scene.day + dt.timedelta(days=10), 3),
-        approved_by=APPROVER,
         waive_late_fees=True,
         agreed_on=scene.day,
         note="资金紧张，分三期按月付清，免收期间违约金",
+    )
+    plans.decide_plan(
+        scene.session,
+        actor=scene.actor(hour=17, name=APPROVER),
+        company_id=scene.company_id,
+        plan_id=plan.id,
+        approve=True,
+        note="同意分期",
+        decided_on=scene.day,
     )
 
 

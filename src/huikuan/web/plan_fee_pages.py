@@ -1,7 +1,9 @@
 """Pages: payment plans (the list with filters and Excel export; one plan with its schedule,
-invoices and history; agreeing a plan for a customer's overdue invoices; cancelling one), late
-fees (the charges with filters and export, a waiver per charge), and closing a follow-up from
-the customer page.
+invoices and history; proposing a plan for a customer's overdue invoices; approving or
+rejecting a proposed one; cancelling one), late fees (the charges with filters and export, a
+waiver request per charge, the requests waiting with approve and reject), and closing a
+follow-up from the customer page. Deciding needs the manage_credit right, and nobody decides
+what they recorded or asked for themselves.
 
 A refused form shows its page again with the reason and the values as typed; nothing is
 written. A plan, charge or follow-up of a customer outside the user's view is 'not found'.
@@ -27,16 +29,18 @@ from huikuan.collections.plan_fee_queries import (
     FEE_STATES,
     FeeFilter,
     PlanDetail,
-    approvers,
     list_fee_charges,
+    list_waivers,
+    pending_by_charge,
     plan_candidates,
     plan_detail,
     plan_lines,
+    waiver_owner,
 )
 from huikuan.collections.plan_rules import Frequency, PlanStatus, ScheduleError
 from huikuan.core.audit import history
 from huikuan.core.dates import DateError, check_business_date, parse_date
-from huikuan.core.errors import Conflict, HuikuanError, InvalidInput
+from huikuan.core.errors import Conflict, HuikuanError, InvalidInput, NotFound
 from huikuan.core.money import AmountError, parse_amount
 from huikuan.ledger.exports import Money
 from huikuan.users.rules import Right, may
@@ -51,6 +55,7 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, Depends(require(Right.READ_COLLECTIONS))]
 Logger = Annotated[Principal, Depends(require(Right.LOG_CONTACTS))]
 Worker = Annotated[Principal, Depends(require(Right.WORK_ACTIONS))]
+Manager = Annotated[Principal, Depends(require(Right.MANAGE_CREDIT))]
 Csrf = Annotated[str, Form(max_length=100)]
 Text = Annotated[str, Query(max_length=60)]
 Id = Annotated[int, PathParam(ge=1, le=2**62)]
@@ -59,6 +64,7 @@ PAGE_SIZE = 50
 EXPORT_LIMIT = 200_000
 MAX_INSTALMENTS = 120  # ten years of monthly instalments
 MAX_FIELD = 2000
+PENDING_SHOWN = 200  # waiver requests listed on the late-fee page
 
 
 def _base(principal: Principal, lang: str | None) -> dict[str, Any]:
@@ -67,6 +73,7 @@ def _base(principal: Principal, lang: str | None) -> dict[str, Any]:
         "t": _t(chosen), "lang": chosen, "company": principal.company, "user": principal.user,
         "csrf": principal.csrf_token or "", "error": None,
         "can_log": may(principal.user.role, Right.LOG_CONTACTS),
+        "can_decide": may(principal.user.role, Right.MANAGE_CREDIT),
     }  # fmt: skip
 
 
@@ -155,7 +162,8 @@ def plans_page(
     status: Text = "", customer: Text = "", lang: Lang = None,
 ) -> HTMLResponse:  # fmt: skip
     """Payment plans of the user's customers: status, amount, instalments paid, next due date,
-    approver; filtered by status and customer, exported to Excel."""
+    approver; filtered by status and customer, exported to Excel. A proposed plan has approve
+    and reject buttons for those who may decide."""
     context = _base(principal, lang)
     rows = plan_lines(
         session, company_id=principal.company.id, status=_plan_status(status),
@@ -167,7 +175,7 @@ def plans_page(
     context.update(
         rows=rows, status=_plan_status(status) or "", customer=customer.strip(), query=query,
         statuses=[s.value for s in PlanStatus], total=sum(r.row.total for r in rows),
-        paid=sum(r.row.paid for r in rows),
+        paid=sum(r.row.paid for r in rows), back=f"/plans?{query}" if query else "/plans",
     )  # fmt: skip
     return TEMPLATES.TemplateResponse(request, "plans.html", context)
 
@@ -218,7 +226,8 @@ def plan_page(
     request: Request, session: SessionDep, principal: Reader, plan_id: Id, lang: Lang = None
 ) -> HTMLResponse:
     """One plan: its schedule (each instalment's due date, amount, interest, received as last
-    checked, status), its invoices, the cancel form while active, and its history."""
+    checked, status), its invoices, the approve and reject buttons while proposed, the cancel
+    form while active, and its history."""
     return _plan_page(request, session, principal, plan_id, lang=lang)
 
 
@@ -244,6 +253,38 @@ def cancel_plan_form(
     return RedirectResponse(f"/plans/{plan_id}", status_code=303)
 
 
+@router.post("/plans/{plan_id}/decide", response_model=None)
+def decide_plan_form(
+    request: Request, session: SessionDep, principal: Manager, as_of: AsOfDep, plan_id: Id,
+    csrf: Csrf, decision: Annotated[str, Form(max_length=10)] = "",
+    note: Annotated[str, Form(max_length=1000)] = "",
+    back: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:  # fmt: skip
+    """Approve (the plan becomes active, approved by you) or reject a proposed plan; not one
+    you recorded. Back to the page the buttons were on."""
+    check_csrf(principal, csrf)
+    _visible_plan(session, principal, plan_id)
+    try:
+        with session.begin_nested():
+            plans.decide_plan(
+                session, actor=principal.actor(request), company_id=principal.company.id,
+                plan_id=plan_id, approve=_approve(decision), note=note, decided_on=as_of,
+            )  # fmt: skip
+    except HuikuanError as exc:
+        return _plan_page(
+            request, session, principal, plan_id, error=exc.message, status=_status(exc),
+            form={"decide_note": note},
+        )  # fmt: skip
+    return RedirectResponse(_safe_next(back or f"/plans/{plan_id}"), status_code=303)
+
+
+def _approve(decision: str) -> bool:
+    """The button pressed: approve or reject (anything else is refused)."""
+    if decision not in ("approve", "reject"):
+        raise InvalidInput("请选择批准或驳回 / choose approve or reject")
+    return decision == "approve"
+
+
 def _new_plan_page(
     request: Request, session: Session, principal: Principal, code: str, as_of: dt.date, *,
     lang: str | None = None, form: dict[str, str] | None = None, chosen: list[str] | None = None,
@@ -257,7 +298,6 @@ def _new_plan_page(
     context.update(
         c=customer, candidates=candidates, chosen=chosen, as_of=as_of,
         form=form or {"schedule": "equal", "frequency": "monthly", "count": "3"},
-        approvers=approvers(session, company_id=principal.company.id, excluding=principal.user.username),
         error=localise(error, context["lang"]) if error else None,
     )  # fmt: skip
     return TEMPLATES.TemplateResponse(request, "plan_new.html", context, status_code=status)
@@ -268,7 +308,7 @@ def new_plan_page(
     request: Request, session: SessionDep, principal: Logger, as_of: AsOfDep, code: str,
     lang: Lang = None,
 ) -> HTMLResponse:  # fmt: skip
-    """The form that agrees a plan for the customer's overdue invoices (ticked by default)."""
+    """The form that proposes a plan for the customer's overdue invoices (ticked by default)."""
     return _new_plan_page(request, session, principal, code, as_of, lang=lang)
 
 
@@ -276,8 +316,8 @@ def new_plan_page(
 async def agree_plan_form(
     request: Request, session: SessionDep, principal: Logger, as_of: AsOfDep, code: str
 ) -> Response:
-    """Agree a plan: the invoices ticked, equal instalments or explicit lines, optional simple
-    interest, late fees waived or not, approved by another user who may manage credit."""
+    """Propose a plan: the invoices ticked, equal instalments or explicit lines, optional simple
+    interest, late fees waived or not. It waits for another person who may manage credit."""
     form, numbers = await _posted(request)
     check_csrf(principal, form.get("csrf", ""))
     customer = visible_customer(session, principal, code)
@@ -286,7 +326,6 @@ async def agree_plan_form(
             plan = plans.agree_plan(
                 session, actor=principal.actor(request), company_id=principal.company.id,
                 customer=customer, invoice_numbers=numbers, schedule=schedule_from(form),
-                approved_by=form.get("approver", "").strip()[:100],
                 annual_interest_bp=interest_bp(form.get("interest", "")),
                 waive_late_fees=form.get("waive_late_fees") == "yes",
                 agreed_on=form_date(form.get("agreed_on", ""), "约定日", "the agreement date") or as_of,
@@ -333,14 +372,20 @@ def _fees_page(
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:  # fmt: skip
     context = _base(principal, lang)
+    company_id = principal.company.id
     found = list_fee_charges(
-        session, company_id=principal.company.id, flt=filters.fee_filter(principal), page=page,
+        session, company_id=company_id, flt=filters.fee_filter(principal), page=page,
         page_size=PAGE_SIZE,
+    )  # fmt: skip
+    waiting, waiting_total = list_waivers(
+        session, company_id=company_id, status="pending", customer=filters.customer.strip() or None,
+        only=principal.scope.only, page_size=PENDING_SHOWN,
     )  # fmt: skip
     context.update(
         found=found, filters=filters, page=page, pages=max(1, -(-found.total // PAGE_SIZE)),
         states=FEE_STATES, query=filters.query(), back=f"/late-fees?{filters.query(page=page)}",
-        approvers=approvers(session, company_id=principal.company.id, excluding=principal.user.username),
+        asked=pending_by_charge(session, company_id=company_id, charge_ids=[r.charge.id for r in found.rows]),
+        waiting=waiting, waiting_total=waiting_total,
         form=form or {}, error=localise(error, context["lang"]) if error else None,
     )  # fmt: skip
     return TEMPLATES.TemplateResponse(request, "late_fees.html", context, status_code=status)
@@ -353,7 +398,8 @@ def late_fees_page(
     state: Text = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1, lang: Lang = None,
 ) -> HTMLResponse:  # fmt: skip
     """Late fees charged on the user's customers' invoices: period, days, base, rate, amount,
-    what was waived and why; filtered, exported, and a waiver form for what is still owed."""
+    what was waived and why; filtered, exported; a waiver request form for what is still owed
+    and the requests waiting, with approve and reject for those who may decide."""
     filters = FeeQuery(customer, invoice, period_from, period_to, state)
     return _fees_page(request, session, principal, filters, page=page, lang=lang)
 
@@ -377,27 +423,24 @@ def late_fees_export(
     return xlsx_response("逾期违约金", headers, table, "late-fees.xlsx")
 
 
-@router.post("/late-fees/{charge_id}/waive", response_model=None)
-def waive_form(
+@router.post("/late-fees/{charge_id}/waivers", response_model=None)
+def request_waiver_form(
     request: Request, session: SessionDep, principal: Logger, charge_id: Id, csrf: Csrf,
     amount: Annotated[str, Form(max_length=40)] = "",
     reason: Annotated[str, Form(max_length=500)] = "",
-    approver: Annotated[str, Form(max_length=100)] = "",
     back: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:  # fmt: skip
-    """Waive all (an empty amount) or part of a charge, with a reason, approved by another
-    user who may manage credit; back to the list the form was on."""
+    """Ask to waive all (an empty amount) or part of a charge, with a reason; it waits for
+    another person who may manage credit. Back to the list the form was on."""
     check_csrf(principal, csrf)
     missing = f"没有违约金记录 {charge_id} / no late fee charge {charge_id}"
     code = visible_owner(session, principal, LateFeeCharge, charge_id, missing)
-    charge = session.get_one(LateFeeCharge, charge_id)
-    typed = {"charge_id": str(charge_id), "amount": amount, "reason": reason, "approver": approver}
+    typed = {"charge_id": str(charge_id), "amount": amount, "reason": reason}
     try:
         with session.begin_nested():
-            late_fees.waive_late_fee(
+            late_fees.request_waiver(
                 session, actor=principal.actor(request), company_id=principal.company.id,
-                charge_id=charge_id, amount=_waived(amount, charge), reason=reason,
-                approved_by=approver.strip(),
+                charge_id=charge_id, amount=_waived(amount), reason=reason,
             )  # fmt: skip
     except HuikuanError as exc:
         return _fees_page(
@@ -407,10 +450,42 @@ def waive_form(
     return RedirectResponse(_safe_next(back or f"/late-fees?customer={quote(code)}"), status_code=303)  # fmt: skip
 
 
-def _waived(text: str, charge: LateFeeCharge) -> int:
-    """The amount typed, or all that is not waived yet when none is."""
+@router.post("/late-fee-waivers/{waiver_id}/decide", response_model=None)
+def decide_waiver_form(
+    request: Request, session: SessionDep, principal: Manager, waiver_id: Id, csrf: Csrf,
+    decision: Annotated[str, Form(max_length=10)] = "",
+    note: Annotated[str, Form(max_length=1000)] = "",
+    back: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:  # fmt: skip
+    """Approve (what is owed goes down by the amount asked) or reject a waiver request; not
+    one you asked for. Back to the list the buttons were on."""
+    check_csrf(principal, csrf)
+    missing = f"没有减免申请 #{waiver_id} / no waiver request #{waiver_id}"
+    code = waiver_owner(session, company_id=principal.company.id, waiver_id=waiver_id)
+    if code is None:
+        raise NotFound(missing)
+    try:
+        visible_customer(session, principal, code)
+    except NotFound:
+        raise NotFound(missing) from None
+    try:
+        with session.begin_nested():
+            late_fees.decide_waiver(
+                session, actor=principal.actor(request), company_id=principal.company.id,
+                waiver_id=waiver_id, approve=_approve(decision), note=note,
+            )  # fmt: skip
+    except HuikuanError as exc:
+        return _fees_page(
+            request, session, principal, FeeQuery(customer=code), error=exc.message,
+            status=_status(exc), form={"waiver_id": str(waiver_id), "decide_note": note},
+        )  # fmt: skip
+    return RedirectResponse(_safe_next(back or f"/late-fees?customer={quote(code)}"), status_code=303)  # fmt: skip
+
+
+def _waived(text: str) -> int | None:
+    """The amount typed, or None (all that may still be asked for) when none is."""
     if not text.strip():
-        return charge.amount - charge.waived
+        return None
     try:
         return parse_amount(text)
     except AmountError as exc:
