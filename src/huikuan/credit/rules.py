@@ -126,7 +126,8 @@ DEFAULT_FACTORS: tuple[FactorRule, ...] = (
                _bands(("0", 100), ("0.05", 70), ("0.15", 40), ("0.30", 15))),
     FactorRule("trend_days_late", Dimension.PAYMENT, 1, False,
                _bands(("-5", 100), ("0", 80), ("5", 60), ("15", 30))),
-    # Kept at weight 0 until promises and disputes are recorded (collections issue).
+    # Counted from the collector's desk; weight 0 by default because weighting them moves every
+    # customer's score: the credit manager gives them weight in a new policy version.
     FactorRule("broken_promises", Dimension.PAYMENT, 0, False, _bands(("0", 100), ("1", 60), ("3", 20))),
     FactorRule("disputes", Dimension.PAYMENT, 0, False, _bands(("0", 100), ("2", 60), ("5", 20))),
 )  # fmt: skip
