@@ -3,7 +3,6 @@ their differences resolved, and the schedule the daily run sends them on."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -32,10 +31,6 @@ statement_app: typer.Typer = typer.Typer(
     help="Customer statements of account. 对账单", no_args_is_help=True
 )
 DateText = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
-
-
-def _date(value: str | None, option: str) -> dt.date:
-    return as_of_date(value, option)
 
 
 @statement_app.command("issue")
@@ -135,7 +130,7 @@ def statement_confirm(
     company: CompanyOption = None,
 ) -> None:
     """Record the customer's signed confirmation. 登记客户确认"""
-    day = _date(on, "--on")
+    day = as_of_date(on, "--on")
     signed = (copy.name, copy.read_bytes()) if copy else None
     try:
         with transaction(db) as session:
@@ -165,7 +160,7 @@ def statement_dispute(
     company: CompanyOption = None,
 ) -> None:
     """Record the customer's differences, line by line. 登记对账差异"""
-    day = _date(on, "--on")
+    day = as_of_date(on, "--on")
     items = []
     for text in difference:
         parts = [p.strip() for p in text.split("|")] + ["", "", ""]
@@ -196,7 +191,7 @@ def statement_resolve(
     company: CompanyOption = None,
 ) -> None:
     """Resolve one difference (audited). 处理差异"""
-    day = _date(on, "--on")
+    day = as_of_date(on, "--on")
     try:
         with transaction(db) as session:
             co = resolve_company(session, company)

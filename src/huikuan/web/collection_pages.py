@@ -35,7 +35,8 @@ from huikuan.core.errors import Conflict, HuikuanError, InvalidInput, NotFound
 from huikuan.ledger.exports import Money
 from huikuan.users.rules import Right, may
 from huikuan.web.customer_pages import render_customer
-from huikuan.web.deps import AsOfDep, Principal, SessionDep, require, visible_customer
+from huikuan.web.deps import AsOfDep, Csrf, Principal, SessionDep, require, visible_customer
+from huikuan.web.deps import SearchText as Text
 from huikuan.web.i18n import Lang, label, localise
 from huikuan.web.ladder_chart import timeline
 from huikuan.web.pages import TEMPLATES, _safe_next, _t, check_csrf, page_lang
@@ -47,8 +48,6 @@ Manager = Annotated[Principal, Depends(require(Right.MANAGE_STRATEGIES))]
 Runner = Annotated[Principal, Depends(require(Right.RUN_COLLECTIONS))]
 Worker = Annotated[Principal, Depends(require(Right.WORK_ACTIONS))]
 Editor = Annotated[Principal, Depends(require(Right.EDIT_TEMPLATES))]
-Csrf = Annotated[str, Form(max_length=100)]
-Text = Annotated[str, Query(max_length=60)]
 PAGE_SIZE = 50
 EXPORT_LIMIT = 200_000
 ACTION_STATUSES = ("open", "done", "sent", "failed", "skipped")

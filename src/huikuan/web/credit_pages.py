@@ -40,7 +40,7 @@ from huikuan.customers.models import Customer
 from huikuan.ledger.models import SalesOrder
 from huikuan.users.rules import Right, may
 from huikuan.web.customer_pages import render_customer
-from huikuan.web.deps import AsOfDep, Principal, SessionDep, now, require, visible_customer
+from huikuan.web.deps import AsOfDep, Csrf, Principal, SessionDep, now, require, visible_customer
 from huikuan.web.i18n import localise
 from huikuan.web.pages import TEMPLATES, _t, check_csrf, page_lang
 
@@ -50,7 +50,6 @@ CreditManager = Annotated[Principal, Depends(require(Right.MANAGE_CREDIT))]
 HoldPlacer = Annotated[Principal, Depends(require(Right.PLACE_HOLDS))]
 OrderTaker = Annotated[Principal, Depends(require(Right.ENTER_ORDERS))]
 Approver = Annotated[Principal, Depends(require(Right.APPROVE_ORDERS))]
-Csrf = Annotated[str, Form(max_length=100)]
 PAGE_SIZE = 50
 
 

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Form, Query, Request
+from fastapi import Path as PathParam
 from sqlalchemy.orm import Session
 
 from huikuan.core.audit import Actor
@@ -136,3 +137,11 @@ def visible_customer(session: Session, principal: Principal, code: str) -> Custo
     if found is None:
         raise NotFound(f"没有客户 {code} / no customer {code}")
     return found
+
+
+# Parameters the page forms and lists share: the CSRF token of every form, a short search text,
+# a row id in the path, and the ?lang= switch.
+Csrf = Annotated[str, Form(max_length=100)]
+SearchText = Annotated[str, Query(max_length=60)]
+RowId = Annotated[int, PathParam(ge=1, le=2**62)]
+LangParam = Annotated[str | None, Query()]

@@ -26,14 +26,13 @@ from huikuan.core.money import AmountError, parse_amount
 from huikuan.customers.models import Customer
 from huikuan.users.rules import Right
 from huikuan.web.customer_pages import render_customer
-from huikuan.web.deps import AsOfDep, Principal, SessionDep, require, visible_customer
+from huikuan.web.deps import AsOfDep, Csrf, Principal, SessionDep, require, visible_customer
 from huikuan.web.desk_view import fact_field
 from huikuan.web.pages import check_csrf
 
 router = APIRouter(include_in_schema=False)
 Logger = Annotated[Principal, Depends(require(Right.LOG_CONTACTS))]
 Resolver = Annotated[Principal, Depends(require(Right.RESOLVE_DISPUTES))]
-Csrf = Annotated[str, Form(max_length=100)]
 MAX_FIELD = 2000
 
 

@@ -18,7 +18,6 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -45,7 +44,10 @@ from huikuan.core.money import AmountError, parse_amount
 from huikuan.ledger.exports import Money
 from huikuan.users.rules import Right, may
 from huikuan.web.customer_pages import render_customer
-from huikuan.web.deps import AsOfDep, Principal, SessionDep, require, visible_customer
+from huikuan.web.deps import AsOfDep, Csrf, Principal, SessionDep, require, visible_customer
+from huikuan.web.deps import LangParam as Lang
+from huikuan.web.deps import RowId as Id
+from huikuan.web.deps import SearchText as Text
 from huikuan.web.desk_pages import parse_instalments
 from huikuan.web.i18n import LABELS, localise
 from huikuan.web.pages import TEMPLATES, _safe_next, _t, check_csrf, page_lang
@@ -56,10 +58,6 @@ Reader = Annotated[Principal, Depends(require(Right.READ_COLLECTIONS))]
 Logger = Annotated[Principal, Depends(require(Right.LOG_CONTACTS))]
 Worker = Annotated[Principal, Depends(require(Right.WORK_ACTIONS))]
 Manager = Annotated[Principal, Depends(require(Right.MANAGE_CREDIT))]
-Csrf = Annotated[str, Form(max_length=100)]
-Text = Annotated[str, Query(max_length=60)]
-Id = Annotated[int, PathParam(ge=1, le=2**62)]
-Lang = Annotated[str | None, Query()]
 PAGE_SIZE = 50
 EXPORT_LIMIT = 200_000
 MAX_INSTALMENTS = 120  # ten years of monthly instalments

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -48,7 +47,10 @@ from huikuan.reconciliation.statement_queries import (
 )
 from huikuan.users.rules import Right, may
 from huikuan.web.customer_pages import render_customer
-from huikuan.web.deps import AsOfDep, Principal, SessionDep, require, visible_customer
+from huikuan.web.deps import AsOfDep, Csrf, Principal, SessionDep, require, visible_customer
+from huikuan.web.deps import LangParam as Lang
+from huikuan.web.deps import RowId as Id
+from huikuan.web.deps import SearchText as Text
 from huikuan.web.i18n import LABELS, localise
 from huikuan.web.pages import TEMPLATES, _t, check_csrf, page_lang
 from huikuan.web.xlsx import XLSX_TYPE, xlsx_response
@@ -57,10 +59,6 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, Depends(require(Right.READ_LEDGER))]
 Reconciler = Annotated[Principal, Depends(require(Right.RECONCILE_STATEMENTS))]
 Writer = Annotated[Principal, Depends(require(Right.WRITE_LEDGER))]
-Csrf = Annotated[str, Form(max_length=100)]
-Text = Annotated[str, Query(max_length=60)]
-Id = Annotated[int, PathParam(ge=1, le=2**62)]
-Lang = Annotated[str | None, Query()]
 PAGE_SIZE = 50
 EXPORT_LIMIT = 200_000
 DIFFERENCE_ROWS = 5  # empty rows on the form; a longer list is entered in two goes
