@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from huikuan.core.company import create_company
 from huikuan.core.db import make_engine, normalise_url, session_factory
-from huikuan.core.migrate import upgrade_to_head
+from huikuan.core.migrate import MIGRATIONS, upgrade_to_head
 from huikuan.demo.generator import DemoSpec, build_demo
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -172,3 +173,9 @@ def write_section(marker: str, body: str) -> None:
 
 def today_label(day: dt.date) -> str:
     return day.isoformat()
+
+
+def migration_head() -> str:
+    """The schema's migration head: cached benchmark databases carry it in their names, so a
+    cache built before a schema change is never reused."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head() or "none"

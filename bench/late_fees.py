@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -48,6 +47,7 @@ from common import (
     copy_to_postgres,
     drop_postgres,
     machine,
+    migration_head,
     say,
     write_section,
 )
@@ -58,7 +58,6 @@ from huikuan.collections.rules import effective_due
 from huikuan.core.audit import Actor, AuditRecord, verify_chain
 from huikuan.core.calendar import ensure_seeded, load_calendar
 from huikuan.core.db import make_engine, session_factory, unit_of_work
-from huikuan.core.migrate import MIGRATIONS
 from huikuan.customers.models import Customer
 from huikuan.demo.generator import DemoSpec
 from huikuan.users.service import create_user
@@ -73,10 +72,6 @@ PLANS_PER_100K = 100  # customers on a plan that waives late fees, per 100k cust
 
 Key = tuple[int, dt.date]  # invoice id, period end
 Charge = tuple[dt.date, int, int]  # period start, days, amount (fen)
-
-
-def migration_head() -> str:
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head() or "none"
 
 
 # --- The data ---------------------------------------------------------------------------------

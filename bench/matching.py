@@ -52,16 +52,24 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from alembic.script import ScriptDirectory
 from sqlalchemy import insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PG_ADMIN, RESULTS, drop_postgres, machine, say, sqlite_rows, write_section
+from common import (
+    PG_ADMIN,
+    RESULTS,
+    drop_postgres,
+    machine,
+    migration_head,
+    say,
+    sqlite_rows,
+    write_section,
+)
 from huikuan.core.audit import Actor
 from huikuan.core.company import create_company
 from huikuan.core.db import make_engine, normalise_url, session_factory, unit_of_work
-from huikuan.core.migrate import MIGRATIONS, upgrade_to_head
+from huikuan.core.migrate import upgrade_to_head
 from huikuan.customers.models import Customer
 from huikuan.demo import names
 from huikuan.demo.generator import AMOUNT_RANGE, TERMS, TYPE_WEIGHTS
@@ -158,10 +166,6 @@ REF_TEXTS = (
 )
 PARTIAL_TEXTS = ("{n}部分货款", "{n}首付", "付{n}部分款", "{n} 分期付款", "预付{n}")
 UNKNOWN_TEXTS = ("往来款", "借款", "投标保证金", "退款", "还款", "服务费", "", "租金", "报销")
-
-
-def migration_head() -> str:
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head() or "none"
 
 
 # --- The company --------------------------------------------------------------------------------
